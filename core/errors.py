@@ -1,0 +1,82 @@
+"""Errors a person can hit, each saying what happened and what to do about it.
+
+Every error Inlet shows a person derives from `InletError`: `str(err)` is the whole sentence
+(what happened, then what to do), so the CLI prints it on one line and the window shows it as is.
+"""
+
+from __future__ import annotations
+
+
+class InletError(Exception):
+    """Base of every user-facing error: a message plus a hint on what to do next."""
+
+    hint: str = ""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        self.message = message
+        if hint is not None:
+            self.hint = hint
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip() if self.hint else self.message
+
+
+class UnsafeNameError(InletError):
+    """The sender asked for a file name that could land outside the destination folder."""
+
+    hint = "The file was refused; nothing was written outside the destination folder."
+
+
+class CodeError(InletError):
+    """The transfer code a person typed or pasted cannot be parsed."""
+
+    hint = "Copy the whole code the sender printed, for example 100.64.1.123:ocean-tiger."
+
+
+class ProtocolError(InletError):
+    """The peer sent something the ftransfer wire protocol does not allow."""
+
+    hint = "The other side is not a compatible sender or receiver, or the connection is damaged."
+
+
+class WrongTokenError(InletError):
+    """The handshake failed: the two sides do not share the same token."""
+
+    hint = "Either you or the sender typed the code wrong; check it and try again."
+
+
+class ConnectionFailedError(InletError):
+    """Nothing could be reached at the address in the code."""
+
+    hint = "Check that the sender is still running and that the host and port in the code are right."
+
+
+class TransferTimeoutError(InletError):
+    """The peer stopped answering for longer than the protocol allows."""
+
+    hint = "Check the network and that the sender is still running; the transfer can be resumed."
+
+
+class PeerGoneError(InletError):
+    """The connection dropped in the middle of a transfer; everything received so far is kept."""
+
+    hint = "The transfer can be resumed: start the sender again and receive into the same folder."
+
+
+class DiskFullError(InletError):
+    """The destination has no space left; everything received so far is kept for resume."""
+
+    hint = "Free some space (or pick another folder) and resume: nothing received so far is lost."
+
+
+class IntegrityError(InletError):
+    """Files kept failing SHA-256 verification after every allowed attempt."""
+
+    hint = "The failed files were kept as .part files; resume to try them again."
+
+
+class LockFileError(InletError):
+    """The resume state in `.transfer_lock.json` is unreadable or inconsistent."""
+
+    hint = "Discard the interrupted transfer (delete .transfer_lock.json) to start afresh."

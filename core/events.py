@@ -1,0 +1,68 @@
+"""Plain event objects the core reports through callbacks (the window turns them into signals).
+
+They are frozen dataclasses so they can cross a thread boundary safely and compare in tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class FileStatus(StrEnum):
+    """A file's state in the lock file; the values are the strings ftransfer writes there."""
+
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class FileStatusChanged:
+    """A file moved from one lock status to another (``previous`` is None for a new entry)."""
+
+    name: str
+    status: FileStatus
+    previous: FileStatus | None = None
+    reason: str | None = None  # why it failed, in words a person understands
+    final_path: str | None = None  # where a completed file landed (may be ``name_1.ext``)
+
+
+@dataclass(frozen=True)
+class FileProgress:
+    """Bytes of ``name`` now held on disk (resumed bytes included), out of ``size``."""
+
+    name: str
+    held: int
+    size: int
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """One file of a transfer as listed in the sender's metadata."""
+
+    name: str
+    size: int
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class TransferStarted:
+    """The sender's file list arrived and was accepted; ``resumed`` maps names to held bytes."""
+
+    files: tuple[FileInfo, ...]
+    total_size: int
+    is_message: bool = False
+    resumed: dict[str, int] = field(default_factory=dict)
+    extension: bool = False
+
+
+@dataclass(frozen=True)
+class TransferFinished:
+    """The session ended: ``ok`` only when every file is verified under its final name."""
+
+    ok: bool
+    error: str | None = None  # the whole user-facing sentence when not ok
+    message_text: str | None = None  # the text of a text-message transfer
+    resumable: bool = False  # state was kept and a new connection can continue it

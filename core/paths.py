@@ -1,0 +1,151 @@
+"""Where a sender-supplied name may land in the destination folder, and what it is called there.
+
+This is the one place that decides it (invariant 1 in DESIGN.md): a name from the network is
+validated component by component, never by searching for ``..`` in the string — ftransfer 1.0.1
+did that, which rejected the harmless ``a..b.txt`` and still wrote through a symlink.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from .errors import UnsafeNameError
+
+LOCK_FILENAME = ".transfer_lock.json"
+JOURNAL_FILENAME = ".transfer_lock.journal"
+WARNINGS_LOG = "transfer_warnings.log"
+PART_SUFFIX = ".part"
+
+#: Names Inlet keeps for its own bookkeeping; a sender may not use them at any depth.
+RESERVED_NAMES = frozenset({LOCK_FILENAME, JOURNAL_FILENAME, LOCK_FILENAME + ".tmp"})
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+MAX_NAME_BYTES = 4096
+MAX_COMPONENT_BYTES = 255
+
+
+def split_name(name: str) -> tuple[str, ...]:
+    """Split a relative name sent by a peer into safe path components.
+
+    Accepts ``/`` and ``\\`` as separators (a Windows ftransfer sender can send either) and
+    rejects, with a specific message, everything that could leave the destination folder.
+    """
+    if not isinstance(name, str):
+        raise UnsafeNameError(f"A file name from the sender is not text: {name!r}.")
+    shown = name.replace("\x00", "\\0")
+    if not name:
+        raise UnsafeNameError("The sender sent an empty file name.")
+    if "\x00" in name:
+        raise UnsafeNameError(f"The file name {shown!r} contains a NUL byte.")
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        raise UnsafeNameError(f"The file name {name[:60]!r}... is longer than {MAX_NAME_BYTES} bytes.")
+    if name.startswith(("\\\\", "//")):
+        raise UnsafeNameError(f"The file name {name!r} is a network (UNC) path.")
+    if name.startswith(("/", "\\")):
+        raise UnsafeNameError(f"The file name {name!r} is an absolute path.")
+    if _DRIVE.match(name):
+        raise UnsafeNameError(f"The file name {name!r} names a drive.")
+    parts = tuple(re.split(r"[/\\]", name))
+    for part in parts:
+        if part in ("", "."):
+            raise UnsafeNameError(f"The file name {name!r} has an empty or '.' component.")
+        if part == "..":
+            raise UnsafeNameError(f"The file name {name!r} climbs out of the folder with '..'.")
+        if len(part.encode("utf-8", "surrogatepass")) > MAX_COMPONENT_BYTES:
+            raise UnsafeNameError(f"A component of {name!r} is longer than 255 bytes.")
+        if any(ord(c) < 32 for c in part):
+            raise UnsafeNameError(f"The file name {name!r} contains a control character.")
+    if any(p in RESERVED_NAMES for p in parts):
+        raise UnsafeNameError(f"The file name {name!r} is reserved for Inlet's resume state.")
+    return parts
+
+
+def validate_file_list(names: list[str]) -> list[str]:
+    """Normalize every name of one transfer and refuse lists that collide with themselves.
+
+    Refused: the same name twice (``a/b`` and ``a\\b`` count as the same), a name that is both a
+    file and a folder (``a`` and ``a/b``), and ``x.part`` beside ``x`` (it would be ``x``'s
+    unfinished file).
+    """
+    normalized = [normalized_name(n) for n in names]
+    seen: set[str] = set()
+    for name in normalized:
+        if name in seen:
+            raise UnsafeNameError(f"The sender listed the file {name!r} twice.")
+        seen.add(name)
+    for name in normalized:
+        parts = name.split("/")
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            if folder in seen:
+                raise UnsafeNameError(
+                    f"The sender listed {folder!r} both as a file and as the folder of {name!r}."
+                )
+        if name.endswith(PART_SUFFIX) and name[: -len(PART_SUFFIX)] in seen:
+            raise UnsafeNameError(
+                f"The file name {name!r} collides with the unfinished file of "
+                f"{name[: -len(PART_SUFFIX)]!r}."
+            )
+    return normalized
+
+
+def normalized_name(name: str) -> str:
+    """The canonical ``/``-separated form of a valid name (used as its key in the lock file)."""
+    return "/".join(split_name(name))
+
+
+def resolve_destination(dest_dir: Path, name: str) -> Path:
+    """Return the path for ``name`` inside ``dest_dir``, refusing symlinks on the way.
+
+    A component that already exists as a symlink would let a write escape the folder (ftransfer
+    1.0.1 did exactly that), so any symlink among the existing components is refused, even one
+    pointing back inside.
+    """
+    parts = split_name(name)
+    dest_dir = Path(dest_dir)
+    current = dest_dir
+    for part in parts:
+        current = current / part
+        if current.is_symlink():
+            raise UnsafeNameError(
+                f"The file name {name!r} goes through the symlink {current.name!r} in the "
+                "destination folder."
+            )
+        if not current.exists():
+            break
+    target = dest_dir.joinpath(*parts)
+    part_file = part_path(target)
+    if part_file.is_symlink():
+        raise UnsafeNameError(f"The unfinished file for {name!r} is a symlink in the destination.")
+    return target
+
+
+def part_path(target: Path) -> Path:
+    """The ``.part`` sibling that holds ``target`` until its hash is verified."""
+    return target.with_name(target.name + PART_SUFFIX)
+
+
+def conflict_free_path(target: Path) -> Path:
+    """``name.ext`` if free, else ``name_1.ext``, ``name_2.ext``, ... (the seed's suffix rule).
+
+    A name counts as taken when anything stands there: a file, a folder or a dangling symlink.
+    """
+    if not os.path.lexists(target):
+        return target
+    stem, suffix = _split_suffix(target.name)
+    n = 1
+    while True:
+        candidate = target.with_name(f"{stem}_{n}{suffix}")
+        if not os.path.lexists(candidate) and not os.path.lexists(part_path(candidate)):
+            return candidate
+        n += 1
+
+
+def _split_suffix(filename: str) -> tuple[str, str]:
+    """``archive.tar.gz`` -> (``archive.tar``, ``.gz``); dotfiles keep their whole name as stem."""
+    dot = filename.rfind(".")
+    if dot <= 0:
+        return filename, ""
+    return filename[:dot], filename[dot:]

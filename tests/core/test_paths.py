@@ -1,0 +1,120 @@
+"""Where sender-supplied names may land (invariant 1) and how conflicts are named."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from inlet.core.errors import UnsafeNameError
+from inlet.core.paths import (
+    conflict_free_path,
+    normalized_name,
+    part_path,
+    resolve_destination,
+    split_name,
+    validate_file_list,
+)
+
+HOSTILE = [
+    ("../x", "'..'"),
+    ("a/../../x", "'..'"),
+    ("a/..", "'..'"),
+    ("..\\x", "'..'"),
+    ("/etc/x", "absolute"),
+    ("\\x", "absolute"),
+    ("C:\\x", "drive"),
+    ("c:x", "drive"),
+    ("\\\\srv\\share\\x", "UNC"),
+    ("//srv/share/x", "UNC"),
+    ("a\x00b", "NUL"),
+    ("", "empty"),
+    ("a//b", "empty or '.'"),
+    ("./a", "empty or '.'"),
+    ("a/", "empty or '.'"),
+    (".transfer_lock.json", "reserved"),
+    ("sub/.transfer_lock.json", "reserved"),
+    (".transfer_lock.journal", "reserved"),
+    ("a\nb", "control character"),
+    ("x" * 256, "longer than 255"),
+]
+
+
+@pytest.mark.parametrize(("name", "why"), HOSTILE)
+def test_hostile_names_are_refused_with_a_specific_reason(name, why):
+    with pytest.raises(UnsafeNameError, match=why.replace("(", r"\(").replace(")", r"\)")):
+        split_name(name)
+
+
+def test_non_text_name_is_refused():
+    with pytest.raises(UnsafeNameError, match="not text"):
+        split_name(b"x")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("name", "parts"),
+    [
+        ("a..b.txt", ("a..b.txt",)),
+        ("..hidden", ("..hidden",)),
+        ("dir/sub/file.bin", ("dir", "sub", "file.bin")),
+        ("dir\\sub\\file.bin", ("dir", "sub", "file.bin")),
+        ("video.part", ("video.part",)),
+        ("ünïcødé/名前.txt", ("ünïcødé", "名前.txt")),
+    ],
+)
+def test_harmless_names_are_accepted(name, parts):
+    assert split_name(name) == parts
+    assert normalized_name(name) == "/".join(parts)
+
+
+def test_symlink_in_destination_is_refused(tmp_path: Path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "link").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(UnsafeNameError, match="symlink 'link'"):
+        resolve_destination(dest, "link/x.txt")
+    (dest / "f.txt").symlink_to(outside / "f.txt")
+    with pytest.raises(UnsafeNameError, match="symlink"):
+        resolve_destination(dest, "f.txt")
+
+
+def test_symlinked_part_file_is_refused(tmp_path: Path):
+    (tmp_path / "victim").write_text("keep")
+    (tmp_path / "x.txt.part").symlink_to(tmp_path / "victim")
+    with pytest.raises(UnsafeNameError, match="unfinished file"):
+        resolve_destination(tmp_path, "x.txt")
+
+
+def test_resolve_destination_stays_inside(tmp_path: Path):
+    target = resolve_destination(tmp_path, "a\\b/c.txt")
+    assert target == tmp_path / "a" / "b" / "c.txt"
+    assert part_path(target) == tmp_path / "a" / "b" / "c.txt.part"
+
+
+def test_file_list_collisions_are_refused():
+    assert validate_file_list(["a/b", "a/c", "x.part"]) == ["a/b", "a/c", "x.part"]
+    with pytest.raises(UnsafeNameError, match="twice"):
+        validate_file_list(["a/b", "a\\b"])
+    with pytest.raises(UnsafeNameError, match="both as a file and as the folder"):
+        validate_file_list(["a", "a/b"])
+    with pytest.raises(UnsafeNameError, match="unfinished file of 'x'"):
+        validate_file_list(["x", "x.part"])
+
+
+def test_conflict_free_path_counts_up(tmp_path: Path):
+    target = tmp_path / "document.pdf"
+    assert conflict_free_path(target) == target
+    target.write_text("1")
+    assert conflict_free_path(target) == tmp_path / "document_1.pdf"
+    (tmp_path / "document_1.pdf").write_text("2")
+    assert conflict_free_path(target) == tmp_path / "document_2.pdf"
+
+
+def test_conflict_free_path_counts_folders_dangling_links_and_parts(tmp_path: Path):
+    (tmp_path / "archive.tar.gz").mkdir()
+    os.symlink(tmp_path / "nowhere", tmp_path / "archive.tar_1.gz")
+    (tmp_path / "archive.tar_2.gz.part").write_text("unfinished")
+    assert conflict_free_path(tmp_path / "archive.tar.gz") == tmp_path / "archive.tar_3.gz"
+    (tmp_path / ".bashrc").write_text("x")
+    assert conflict_free_path(tmp_path / ".bashrc") == tmp_path / ".bashrc_1"
