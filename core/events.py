@@ -56,6 +56,10 @@ class TransferStarted:
     is_message: bool = False
     resumed: dict[str, int] = field(default_factory=dict)
     extension: bool = False
+    #: names whose final path is already taken in the destination (the overwrite toggle shows)
+    conflicts: frozenset[str] = frozenset()
+    #: names completed in an earlier session and still verified ("already here")
+    already_done: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
