@@ -1,0 +1,446 @@
+"""The table of incoming files: one `FileRow` per file, changed only by the worker's signals.
+
+Shaped after Transmission's ``TorrentModel``: the model owns the rows, hands each one out
+through a custom role, and turns a burst of changes into a few ``dataChanged`` spans (contiguous
+rows as one span) instead of one signal per event, so 10,000 small files stay smooth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+from pathlib import Path
+
+from inlet.core.errors import UnsafeNameError
+from inlet.core.events import FileStatus, FileStatusChanged, TransferStarted
+from inlet.core.paths import normalized_name
+from inlet.core.progress import format_size
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import Signal as _Signal
+
+from .coalesce import UpdateBatch
+from .resume import InterruptedTransfer
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class Column(IntEnum):
+    NAME = 0
+    SIZE = 1
+    PROGRESS = 2
+    STATUS = 3
+    OVERWRITE = 4
+    ACTION = 5
+
+
+HEADERS = {
+    Column.NAME: "Name",
+    Column.SIZE: "Size",
+    Column.PROGRESS: "Progress",
+    Column.STATUS: "Status",
+    Column.OVERWRITE: "Overwrite",
+    Column.ACTION: "Action",
+}
+
+
+class Role(IntEnum):
+    """Custom roles: the delegate and the window read rows through these, never by position."""
+
+    ROW = Qt.ItemDataRole.UserRole + 1  # the FileRow itself
+    FRACTION = Qt.ItemDataRole.UserRole + 2  # 0.0 .. 1.0
+    STATE = Qt.ItemDataRole.UserRole + 3  # RowState
+    ACTIONS = Qt.ItemDataRole.UserRole + 4  # tuple[RowAction, ...]
+
+
+class RowState(StrEnum):
+    """What a person sees in the Status column (the lock status plus what it implies)."""
+
+    WAITING = "waiting"
+    RECEIVING = "receiving"
+    VERIFYING = "verifying"  # every byte is here, the SHA-256 is being checked
+    DONE = "done"
+    FAILED = "failed"
+    ALREADY_HERE = "already here"  # completed in an earlier session and still verified
+    INTERRUPTED = "interrupted"  # saved state of an interrupted transfer, part of it held
+
+
+class RowAction(StrEnum):
+    OPEN = "Open"
+    SHOW = "Show in folder"
+    RETRY = "Retry"
+
+
+@dataclass
+class FileRow:
+    """One incoming file as the window shows it."""
+
+    name: str
+    size: int
+    held: int = 0
+    status: FileStatus = FileStatus.PENDING
+    reason: str | None = None
+    final_path: str | None = None
+    #: a file of this name already exists in the destination: the overwrite toggle shows
+    conflict: bool = False
+    #: this row's overwrite choice; None follows the window-wide default
+    overwrite: bool | None = None
+    already_here: bool = False
+    #: shown from a lock file, not part of a running transfer
+    saved: bool = False
+
+    @property
+    def fraction(self) -> float:
+        if self.size <= 0:
+            return 1.0 if self.state in (RowState.DONE, RowState.ALREADY_HERE) else 0.0
+        return max(0.0, min(1.0, self.held / self.size))
+
+    @property
+    def state(self) -> RowState:
+        if self.already_here:
+            return RowState.ALREADY_HERE
+        if self.status == FileStatus.COMPLETED:
+            return RowState.DONE
+        if self.status == FileStatus.FAILED:
+            return RowState.FAILED
+        if self.saved:
+            return RowState.INTERRUPTED if self.held > 0 else RowState.WAITING
+        if self.status == FileStatus.IN_PROGRESS:
+            return RowState.VERIFYING if self.held >= self.size else RowState.RECEIVING
+        return RowState.WAITING
+
+    def status_text(self) -> str:
+        state = self.state
+        if state == RowState.FAILED:
+            return f"Failed: {self.reason}" if self.reason else "Failed"
+        if (
+            state == RowState.DONE
+            and self.final_path
+            and Path(self.final_path).name != (self.name.rsplit("/", 1)[-1])
+        ):
+            return f"Done, saved as {Path(self.final_path).name}"
+        if state == RowState.WAITING and self.conflict:
+            return "Waiting (exists)"
+        if state == RowState.INTERRUPTED:
+            return f"Interrupted at {self.fraction:.0%}"
+        return state.value.capitalize()
+
+    def actions(self) -> tuple[RowAction, ...]:
+        """The actions this row's state allows (qutebrowser's rule: offer only what makes sense)."""
+        state = self.state
+        if state in (RowState.DONE, RowState.ALREADY_HERE):
+            return (RowAction.OPEN, RowAction.SHOW)
+        if state == RowState.FAILED:
+            return (RowAction.RETRY,)
+        return ()
+
+    def overwrite_effective(self, default: bool) -> bool:
+        return default if self.overwrite is None else self.overwrite
+
+
+def contiguous_spans(rows: set[int] | list[int]) -> list[tuple[int, int]]:
+    """``{1, 2, 3, 7, 9, 10}`` -> ``[(1, 3), (7, 7), (9, 10)]``: one dataChanged per span."""
+    spans: list[tuple[int, int]] = []
+    for row in sorted(rows):
+        if spans and row == spans[-1][1] + 1:
+            spans[-1] = (spans[-1][0], row)
+        else:
+            spans.append((row, row))
+    return spans
+
+
+def _key(name: str) -> str:
+    """The lock key of a name (``a\\b`` and ``a/b`` are the same file); raw if it is unsafe."""
+    try:
+        return normalized_name(name)
+    except UnsafeNameError:
+        return name
+
+
+class TransferModel(QAbstractTableModel):
+    """Rows of the current (or interrupted) transfer.
+
+    Changed only through `start`, `show_saved` and `apply`, which the window connects to the
+    worker's signals, and through `setData` on the overwrite toggle, which reports the choice with
+    `overwriteChanged` so the window can pass it on to the running receiver.
+    """
+
+    #: (name, replace) — a row's effective overwrite choice changed
+    overwriteChanged = _Signal(str, bool)
+    #: counts changed (done, failed, total): the status bar and "Retry all failed" follow this
+    countsChanged = _Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[FileRow] = []
+        self._index: dict[str, int] = {}
+        self._default_overwrite = False
+        self._busy = False
+        #: choices survive a new session (retry, resume) for the same names
+        self._choices: dict[str, bool] = {}
+        self.is_message = False
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Column)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> object:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(Column):
+            column = Column(section)
+            if role == Qt.ItemDataRole.DisplayRole:
+                return HEADERS[column]
+            if role == Qt.ItemDataRole.ToolTipRole and column == Column.OVERWRITE:
+                return (
+                    "For files that already exist here: checked replaces the existing file, "
+                    "unchecked keeps both (the new file is saved as name_1.ext)."
+                )
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        column = Column(index.column())
+        if role == Role.ROW:
+            return row
+        if role == Role.FRACTION:
+            return row.fraction
+        if role == Role.STATE:
+            return row.state
+        if role == Role.ACTIONS:
+            return self._actions(row)
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return self._text(row, column, accessible=role != Qt.ItemDataRole.DisplayRole)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(row, column)
+        if role == Qt.ItemDataRole.CheckStateRole and column == Column.OVERWRITE and row.conflict:
+            checked = row.overwrite_effective(self._default_overwrite)
+            return Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == Column.SIZE:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _text(self, row: FileRow, column: Column, accessible: bool) -> str | None:
+        if column == Column.NAME:
+            return row.name
+        if column == Column.SIZE:
+            return format_size(row.size)
+        if column == Column.PROGRESS:
+            return f"{int(row.fraction * 100)}%"
+        if column == Column.STATUS:
+            return row.status_text()
+        if column == Column.OVERWRITE:
+            if not row.conflict:
+                return "" if not accessible else "no existing file"
+            if row.overwrite_effective(self._default_overwrite):
+                return "Replace"
+            return "Keep both"
+        if column == Column.ACTION:
+            return ", ".join(a.value for a in self._actions(row)) if accessible else ""
+        return None
+
+    def _actions(self, row: FileRow) -> tuple[RowAction, ...]:
+        return () if self._busy else row.actions()
+
+    def _tooltip(self, row: FileRow, column: Column) -> str | None:
+        if column == Column.OVERWRITE and row.conflict:
+            return (
+                f"A file named {row.name} already exists here. Checked: replace it. "
+                "Unchecked: keep both (the new file gets a _1 suffix)."
+            )
+        if column == Column.STATUS and row.final_path:
+            return f"Saved as {row.final_path}"
+        if column == Column.STATUS and row.reason:
+            return row.reason
+        if column == Column.NAME:
+            return row.name
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        row = self._rows[index.row()]
+        if index.column() == Column.OVERWRITE and row.conflict and self._can_toggle(row):
+            flags |= Qt.ItemFlag.ItemIsUserCheckable
+        return flags
+
+    @staticmethod
+    def _can_toggle(row: FileRow) -> bool:
+        """The choice matters until the file gets its final name."""
+        return row.state not in (RowState.DONE, RowState.ALREADY_HERE)
+
+    def row(self, row: int) -> FileRow:
+        return self._rows[row]
+
+    def rows(self) -> list[FileRow]:
+        return list(self._rows)
+
+    def find(self, name: str) -> int | None:
+        return self._index.get(_key(name))
+
+    @property
+    def default_overwrite(self) -> bool:
+        return self._default_overwrite
+
+    def overwrite_choices(self) -> dict[str, bool]:
+        """Per-file choices a person made (the default covers the rest)."""
+        return dict(self._choices)
+
+    def counts(self) -> tuple[int, int, int]:
+        """(done, failed, total), where "already here" counts as done."""
+        done = failed = 0
+        for row in self._rows:
+            state = row.state
+            if state in (RowState.DONE, RowState.ALREADY_HERE):
+                done += 1
+            elif state == RowState.FAILED:
+                failed += 1
+        return done, failed, len(self._rows)
+
+    # -- changing -------------------------------------------------------------------------------
+
+    def setData(self, index: Index, value: object, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if (
+            role != Qt.ItemDataRole.CheckStateRole
+            or index.column() != Column.OVERWRITE
+            or not self.flags(index) & Qt.ItemFlag.ItemIsUserCheckable
+        ):
+            return False
+        row = self._rows[index.row()]
+        replace = _as_check_state(value) == Qt.CheckState.Checked
+        row.overwrite = replace
+        self._choices[_key(row.name)] = replace
+        self._changed({index.row()}, Column.STATUS, Column.OVERWRITE)
+        self.overwriteChanged.emit(row.name, replace)
+        return True
+
+    def set_default_overwrite(self, replace: bool) -> None:
+        """The header-level default: every conflicting row without its own choice follows it."""
+        if replace == self._default_overwrite:
+            return
+        self._default_overwrite = replace
+        changed = set()
+        for i, row in enumerate(self._rows):
+            if row.conflict and row.overwrite is None and self._can_toggle(row):
+                changed.add(i)
+                self.overwriteChanged.emit(row.name, replace)
+        self._changed(changed, Column.OVERWRITE, Column.OVERWRITE)
+
+    def set_busy(self, busy: bool) -> None:
+        """While a receive runs, rows offer no Retry (the engine retries by itself)."""
+        if busy != self._busy:
+            self._busy = busy
+            self._changed(set(range(len(self._rows))), Column.ACTION, Column.ACTION)
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._rows, self._index = [], {}
+        self.is_message = False
+        self.endResetModel()
+        self.countsChanged.emit()
+
+    def start(self, started: TransferStarted) -> None:
+        """A session began: one row per listed file, with resumed bytes and conflicts."""
+        self.beginResetModel()
+        self.is_message = started.is_message
+        conflicts = {_key(n) for n in started.conflicts}
+        done = {_key(n) for n in started.already_done}
+        resumed = {_key(n): held for n, held in started.resumed.items()}
+        self._rows, self._index = [], {}
+        if not started.is_message:
+            for info in started.files:
+                key = _key(info.name)
+                if key in self._index:
+                    continue  # a duplicate name is refused by the core; one row is enough
+                already = key in done
+                row = FileRow(
+                    name=key,
+                    size=info.size,
+                    held=info.size if already else resumed.get(key, 0),
+                    status=FileStatus.COMPLETED if already else FileStatus.PENDING,
+                    conflict=key in conflicts and not already,
+                    overwrite=self._choices.get(key),
+                    already_here=already,
+                )
+                self._index[key] = len(self._rows)
+                self._rows.append(row)
+        self.endResetModel()
+        self.countsChanged.emit()
+
+    def show_saved(self, saved: InterruptedTransfer) -> None:
+        """List the files of an interrupted transfer with their saved state (before Resume)."""
+        self.beginResetModel()
+        self.is_message = False
+        self._rows, self._index = [], {}
+        for file in saved.files:
+            key = _key(file.name)
+            if key in self._index:
+                continue
+            self._index[key] = len(self._rows)
+            self._rows.append(
+                FileRow(name=key, size=file.size, held=file.held, status=file.status, saved=True)
+            )
+        self.endResetModel()
+        self.countsChanged.emit()
+
+    def apply(self, batch: UpdateBatch) -> None:
+        """Apply a worker batch: statuses in order, then the latest byte counts."""
+        changed: set[int] = set()
+        counts_moved = False
+        for event in batch.statuses:
+            i = self._apply_status(event)
+            if i is not None:
+                changed.add(i)
+                counts_moved = True
+        for name, held in batch.progress.items():
+            i = self.find(name)
+            if i is None:
+                continue
+            row = self._rows[i]
+            if row.status in (FileStatus.COMPLETED, FileStatus.FAILED) or row.held == held:
+                continue
+            row.held = held
+            if row.status == FileStatus.PENDING:
+                row.status = FileStatus.IN_PROGRESS  # bytes flow before the lock says so
+            changed.add(i)
+        self._changed(changed, Column.PROGRESS, Column.ACTION)
+        if counts_moved:
+            self.countsChanged.emit()
+
+    def _apply_status(self, event: FileStatusChanged) -> int | None:
+        i = self.find(event.name)
+        if i is None:
+            return None
+        row = self._rows[i]
+        row.saved = False
+        if event.previous is not None and (
+            event.status == FileStatus.PENDING
+            or event.previous in (FileStatus.FAILED, FileStatus.COMPLETED)
+        ):
+            row.held = 0  # reset for a retry: the bytes come again
+        row.status = event.status
+        row.already_here = False
+        if event.status == FileStatus.COMPLETED:
+            row.held = row.size
+            row.reason = None
+            if event.final_path:
+                row.final_path = event.final_path
+        elif event.status == FileStatus.FAILED:
+            row.reason = event.reason
+        else:
+            row.reason = None
+        return i
+
+    def _changed(self, rows: set[int], first: Column, last: Column) -> None:
+        for top, bottom in contiguous_spans(rows):
+            self.dataChanged.emit(self.index(top, first), self.index(bottom, last))
+
+
+def _as_check_state(value: object) -> Qt.CheckState:
+    if isinstance(value, Qt.CheckState):
+        return value
+    return Qt.CheckState(int(value))  # type: ignore[call-overload]

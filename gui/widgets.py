@@ -1,0 +1,208 @@
+"""Small pieces of the window: the banner, the drop highlight, the message dialog, notifications."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from importlib import resources
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSystemTrayIcon,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+def app_icon() -> QIcon:
+    """Inlet's icon from the installed resources (SVG, with the PNG as a fallback)."""
+    icon = QIcon()
+    folder = resources.files("inlet.resources")
+    for name in ("inlet.svg", "inlet.png"):
+        path = folder / name
+        if path.is_file():
+            icon.addFile(str(path))
+    return icon
+
+
+class BannerKind(StrEnum):
+    INFO = "info"
+    SUCCESS = "success"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+_BANNER_COLORS = {
+    BannerKind.INFO: ("#e3f2fd", "#1565c0"),
+    BannerKind.SUCCESS: ("#e8f5e9", "#2e7d32"),
+    BannerKind.WARNING: ("#fff8e1", "#ef8f00"),
+    BannerKind.ERROR: ("#ffebee", "#c62828"),
+}
+_BANNER_MARK = {
+    BannerKind.INFO: "i",
+    BannerKind.SUCCESS: "✓",
+    BannerKind.WARNING: "!",
+    BannerKind.ERROR: "✕",
+}
+
+
+class Banner(QFrame):
+    """A line across the window that says what happened and offers what to do next.
+
+    It has a fixed set of buttons (shown as the situation needs) so they have stable names for
+    keyboard users, screen readers and tests.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.kind = BannerKind.INFO
+        self.mark = QLabel(self)
+        self.mark.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.mark.setFixedWidth(22)
+        self.label = QLabel(self)
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.resume_button = self._button("&Resume", "Resume the interrupted transfer")
+        self.discard_button = self._button(
+            "&Discard", "Discard the interrupted transfer's unfinished files"
+        )
+        self.show_folder_button = self._button("Show &folder", "Show the destination folder")
+        self.dismiss_button = self._button("Dismiss", "Dismiss this message")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.addWidget(self.mark)
+        layout.addWidget(self.label, 1)
+        for button in (
+            self.resume_button,
+            self.discard_button,
+            self.show_folder_button,
+            self.dismiss_button,
+        ):
+            layout.addWidget(button)
+        self.dismiss_button.clicked.connect(self.hide)
+        self.hide()
+
+    def _button(self, text: str, accessible: str) -> QPushButton:
+        button = QPushButton(text, self)
+        button.setAccessibleName(text.replace("&", ""))
+        button.setAccessibleDescription(accessible)
+        button.setToolTip(accessible)
+        button.hide()
+        return button
+
+    def show_message(
+        self,
+        kind: BannerKind,
+        text: str,
+        resume: bool = False,
+        discard: bool = False,
+        show_folder: bool = False,
+    ) -> None:
+        self.kind = kind
+        background, accent = _BANNER_COLORS[kind]
+        self.setStyleSheet(
+            f"#banner {{ background: {background}; border: 1px solid {accent}; "
+            f"border-radius: 4px; }} #banner QLabel {{ color: #202020; }}"
+        )
+        self.mark.setText(_BANNER_MARK[kind])
+        self.mark.setStyleSheet(
+            f"color: white; background: {accent}; border-radius: 10px; font-weight: bold;"
+        )
+        self.label.setText(text)
+        self.setAccessibleName(f"{kind.value}: {text}")
+        self.resume_button.setVisible(resume)
+        self.discard_button.setVisible(discard)
+        self.show_folder_button.setVisible(show_folder)
+        self.dismiss_button.setVisible(True)
+        self.show()
+
+    def text(self) -> str:
+        return self.label.text() if self.isVisible() else ""
+
+
+class DropOverlay(QWidget):
+    """The highlight over the window while a folder is dragged over it."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.text = "Drop a folder to save the files there"
+        self.hide()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        accent = self.palette().highlight().color()
+        fill = QColor(accent)
+        fill.setAlpha(40)
+        rect = QRectF(self.rect()).adjusted(4, 4, -4, -4)
+        painter.setBrush(fill)
+        painter.setPen(QPen(accent, 3, Qt.PenStyle.DashLine))
+        painter.drawRoundedRect(rect, 10, 10)
+        font = painter.font()
+        font.setPointSizeF(font.pointSizeF() * 1.5)
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(accent.darker(130))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.text)
+
+
+class MessageDialog(QDialog):
+    """A text message from the sender, selectable, with a Copy button."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Message from the sender")
+        self.text = text
+        self.view = QPlainTextEdit(text, self)
+        self.view.setReadOnly(True)
+        self.view.setAccessibleName("Message text")
+        buttons = QDialogButtonBox(self)
+        self.copy_button = buttons.addButton("&Copy", QDialogButtonBox.ButtonRole.ActionRole)
+        self.copy_button.setAccessibleName("Copy the message")
+        self.close_button = buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.close_button.setAccessibleName("Close")
+        self.copy_button.clicked.connect(self.copy)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("The sender sent this text:", self))
+        layout.addWidget(self.view)
+        layout.addWidget(buttons)
+        self.resize(480, 280)
+        self.copy_button.setFocus()
+
+    def copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.text)
+        self.copy_button.setText("Copied")
+
+
+class Notifier:
+    """A desktop notification through the system tray, where there is one; else nothing."""
+
+    def __init__(self, icon: QIcon, parent: QWidget | None = None) -> None:
+        self._tray: QSystemTrayIcon | None = None
+        if QSystemTrayIcon.isSystemTrayAvailable() and QSystemTrayIcon.supportsMessages():
+            self._tray = QSystemTrayIcon(icon, parent)
+            self._tray.setToolTip("Inlet")
+
+    @property
+    def available(self) -> bool:
+        return self._tray is not None
+
+    def notify(self, title: str, text: str, ok: bool = True) -> None:
+        if self._tray is None:
+            return
+        self._tray.show()
+        icon = (
+            QSystemTrayIcon.MessageIcon.Information if ok else QSystemTrayIcon.MessageIcon.Warning
+        )
+        self._tray.showMessage(title, text, icon, 8000)

@@ -1,0 +1,264 @@
+"""The worker: runs `inlet.core.Receiver` in its own `QThread` and speaks to the window in signals.
+
+Everything that touches a disk or a socket happens here, never in the GUI thread: receiving,
+reading a folder's resume state, discarding it.
+
+`Receiver.run()` blocks the worker thread for the whole transfer, so the worker's own event loop
+cannot deliver commands or timers meanwhile. Two things make up for it:
+
+* Commands bypass the event loop. `cancel()` only sets a flag and `set_overwrite()` only writes
+  a choice into memory; both are safe from any thread (the receiver's contract). The socket is
+  shut down by the *pump* thread, which sees the flag within one tick, so the GUI thread never
+  touches the socket.
+* The pump thread also delivers the receiver's events: the receiver's callback only buffers them
+  in an `EventCoalescer`, and the pump emits what gathered as one `updates` batch every
+  ``TICK_SECONDS`` (at most ~20 updates a second whatever the rate of events).
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from inlet.core.codes import TransferCode
+from inlet.core.errors import InletError, UnsafeNameError
+from inlet.core.events import TransferFinished, TransferStarted
+from inlet.core.paths import resolve_destination
+from PySide6.QtCore import QObject, Signal, Slot
+
+from .coalesce import EventCoalescer
+from .resume import InterruptedTransfer, discard_interrupted, read_interrupted
+
+TICK_SECONDS = 0.05
+
+ReceiverFactory = Callable[..., object]
+
+
+@dataclass(frozen=True)
+class ReceiveRequest:
+    """Everything one receive needs, decided in the GUI thread before it starts."""
+
+    code: TransferCode
+    dest: Path
+    overwrite_default: bool = False
+    overwrite: dict[str, bool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FolderInfo:
+    """What the worker found at a path a person chose or dropped."""
+
+    requested: str
+    folder: Path | None  # the folder to receive into (a dropped file means its folder)
+    interrupted: InterruptedTransfer | None = None
+    error: str | None = None
+
+
+def _default_factory() -> ReceiverFactory:
+    from inlet.core.receiver import Receiver
+
+    return Receiver
+
+
+def _receiver_options(request: ReceiveRequest) -> object:
+    from inlet.core.receiver import ReceiverOptions
+
+    return ReceiverOptions(overwrite=request.overwrite_default)
+
+
+class ReceiveWorker(QObject):
+    """Lives in a worker `QThread`; its slots run there and may block."""
+
+    #: TransferStarted (with ``conflicts`` filled in) — rows can be built
+    transferStarted = Signal(object)
+    #: UpdateBatch — status changes and progress since the last batch
+    updates = Signal(object)
+    #: TransferFinished — the session is over (ok, error, message_text, resumable)
+    transferFinished = Signal(object)
+    #: FolderInfo — answer to `inspect`
+    folderInspected = Signal(object)
+    #: (folder, error or "") — answer to `discard`
+    discarded = Signal(str, str)
+
+    def __init__(
+        self,
+        receiver_factory: ReceiverFactory | None = None,
+        options_factory: Callable[[ReceiveRequest], object] | None = None,
+    ) -> None:
+        super().__init__()
+        self._factory = receiver_factory
+        self._options_factory = options_factory or _receiver_options
+        self._coalescer = EventCoalescer()
+        self._emit_lock = threading.Lock()  # a batch and the event after it leave in order
+        self._state_lock = threading.Lock()
+        self._receiver = None
+        self._cancel = threading.Event()
+        self._overwrite: dict[str, bool] = {}
+        self._started = False
+        self._finished: TransferFinished | None = None
+        self._dest: Path | None = None
+
+    # -- commands: safe from any thread ---------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Forget a previous cancel; call before asking for a new receive."""
+        self._cancel.clear()
+
+    def cancel(self) -> None:
+        """Ask the running (or the next queued) receive to stop; what arrived is kept."""
+        self._cancel.set()
+
+    def set_overwrite(self, name: str, replace_existing: bool) -> None:
+        """A row's overwrite toggle changed; it applies until that file is finalized."""
+        with self._state_lock:
+            self._overwrite[name] = replace_existing
+            receiver = self._receiver
+        if receiver is not None:
+            receiver.set_overwrite(name, replace_existing)  # memory only, thread-safe
+
+    # -- slots: run in the worker thread --------------------------------------------------------
+
+    @Slot(object)
+    def receive(self, request: ReceiveRequest) -> None:
+        """Run one receive to its end (blocks this thread), reporting through the signals."""
+        factory = self._factory or _default_factory()
+        with self._state_lock:
+            self._overwrite = dict(request.overwrite)
+        self._started = False
+        self._finished = None
+        self._dest = request.dest
+        stop_pump = threading.Event()
+        try:
+            receiver = factory(
+                request.code, request.dest, self._options_factory(request), on_event=self._on_event
+            )
+            with self._state_lock:
+                for name, value in self._overwrite.items():
+                    receiver.set_overwrite(name, value)
+                self._receiver = receiver
+            pump = threading.Thread(
+                target=self._pump, args=(stop_pump, receiver), name="inlet-pump", daemon=True
+            )
+            pump.start()
+            try:
+                if self._cancel.is_set():
+                    receiver.cancel()
+                receiver.run()
+            finally:
+                stop_pump.set()
+                pump.join()
+        except Exception as err:  # a bug must still end the session in the window
+            traceback.print_exc()
+            self._finished = TransferFinished(
+                ok=False,
+                error=(
+                    f"Inlet hit an unexpected error ({type(err).__name__}: {err}). Everything "
+                    "received so far is kept; try Resume, and report this if it happens again."
+                ),
+                resumable=True,
+            )
+        finally:
+            with self._state_lock:
+                self._receiver = None
+        finished = self._finished or TransferFinished(
+            ok=False, error="The transfer ended without a result.", resumable=True
+        )
+        with self._emit_lock:
+            self._flush_locked()
+            self.transferFinished.emit(finished)
+
+    @Slot(str)
+    def inspect(self, path: str) -> None:
+        """Resolve a chosen or dropped path to a folder and read any interrupted transfer there."""
+        self.folderInspected.emit(inspect_folder(path))
+
+    @Slot(str)
+    def discard(self, folder: str) -> None:
+        """Delete the interrupted transfer's unfinished files and resume state in ``folder``."""
+        try:
+            discard_interrupted(Path(folder))
+        except OSError as err:
+            self.discarded.emit(
+                folder,
+                f"Could not discard the interrupted transfer: {err.strerror or err}. "
+                "Check the folder's permissions.",
+            )
+            return
+        self.discarded.emit(folder, "")
+
+    # -- the receiver's side --------------------------------------------------------------------
+
+    def _on_event(self, event: object) -> None:
+        """Called by the receiver in the worker thread for every event."""
+        if self._coalescer.add(event):
+            return
+        if isinstance(event, TransferStarted):
+            event = self._with_conflicts(event)
+            with self._emit_lock:
+                # Statuses the lock reported while preparing refer to these rows: rows first.
+                self._started = True
+                self.transferStarted.emit(event)
+                self._flush_locked()
+        elif isinstance(event, TransferFinished):
+            self._finished = event
+
+    def _with_conflicts(self, event: TransferStarted) -> TransferStarted:
+        """Fill ``conflicts`` when the engine left it empty (looked up here, off the GUI thread).
+
+        A name conflicts when something already stands at its final path and it is neither
+        resumed nor done in an earlier session (those are this transfer's own files).
+        """
+        if event.conflicts or event.is_message or self._dest is None:
+            return event
+        own = set(event.resumed) | set(event.already_done)
+        found = set()
+        for info in event.files:
+            if info.name in own:
+                continue
+            try:
+                target = resolve_destination(self._dest, info.name)
+            except (UnsafeNameError, OSError):
+                continue
+            if target.exists() or target.is_symlink():
+                found.add(info.name)
+        return replace(event, conflicts=frozenset(found)) if found else event
+
+    def _pump(self, stop: threading.Event, receiver: object) -> None:
+        """Tick until the receive ends: deliver batches, pass a cancel on to the receiver."""
+        cancelled = False
+        while not stop.wait(TICK_SECONDS):
+            if self._cancel.is_set() and not cancelled:
+                cancelled = True
+                receiver.cancel()
+            with self._emit_lock:
+                if self._started:
+                    self._flush_locked()
+        if self._cancel.is_set() and not cancelled:
+            receiver.cancel()
+
+    def _flush_locked(self) -> None:
+        batch = self._coalescer.take()
+        if batch:
+            self.updates.emit(batch)
+
+
+def inspect_folder(path: str) -> FolderInfo:
+    """What `ReceiveWorker.inspect` reports; a plain function so it is tested without threads."""
+    given = Path(path).expanduser()
+    folder = given if given.is_dir() or not given.exists() else given.parent
+    if not folder.exists():
+        return FolderInfo(
+            path, None, error=f"The folder {folder} does not exist. Choose or drop another one."
+        )
+    if not folder.is_dir():
+        return FolderInfo(path, None, error=f"{folder} is not a folder. Choose or drop a folder.")
+    try:
+        interrupted = read_interrupted(folder)
+    except InletError as err:
+        return FolderInfo(path, folder, error=str(err))
+    if interrupted is not None and not interrupted.files:
+        interrupted = None
+    return FolderInfo(path, folder, interrupted=interrupted)
