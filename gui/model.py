@@ -382,7 +382,15 @@ class TransferModel(QAbstractTableModel):
                 continue
             self._index[key] = len(self._rows)
             self._rows.append(
-                FileRow(name=key, size=file.size, held=file.held, status=file.status, saved=True)
+                FileRow(
+                    name=key,
+                    size=file.size,
+                    held=file.held,
+                    status=file.status,
+                    reason=file.reason,
+                    final_path=file.final_path,
+                    saved=True,
+                )
             )
         self.endResetModel()
         self.countsChanged.emit()

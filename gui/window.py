@@ -354,7 +354,7 @@ class MainWindow(QMainWindow):
             self.model.show_saved(info.interrupted)
             self.banner.show_message(
                 BannerKind.WARNING,
-                f"Interrupted transfer found here: {info.interrupted.summary()}. Paste the "
+                f"Interrupted transfer found here: {info.interrupted.describe()}. Paste the "
                 "sender's code (a restarted sender prints a new one) and resume, or discard it.",
                 resume=True,
                 discard=True,
