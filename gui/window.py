@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         self.code_edit.setAccessibleName("Transfer code")
         self.code_edit.setAccessibleDescription("The code the sender printed, HOST:TOKEN")
         self.code_edit.setClearButtonEnabled(True)
+        self.code_edit.setAcceptDrops(False)  # a folder dropped anywhere sets the destination
         code_label.setBuddy(self.code_edit)
         self.receive_button = QPushButton("&Receive", central)
         self.receive_button.setAccessibleName("Receive")
@@ -132,6 +133,7 @@ class MainWindow(QMainWindow):
         self.dest_edit = QLineEdit(central)
         self.dest_edit.setPlaceholderText("Choose a folder, or drop one anywhere on this window")
         self.dest_edit.setAccessibleName("Destination folder")
+        self.dest_edit.setAcceptDrops(False)
         dest_label.setBuddy(self.dest_edit)
         self.choose_button = QPushButton("C&hoose…", central)
         self.choose_button.setAccessibleName("Choose destination folder")
@@ -272,7 +274,9 @@ class MainWindow(QMainWindow):
         self.cancel_button.clicked.connect(self.cancel)
         self.retry_all_button.clicked.connect(self.start_receive)
         self.overwrite_default.toggled.connect(self.model.set_default_overwrite)
-        self.model.overwriteChanged.connect(self.worker.set_overwrite)
+        # Not a queued connection: the worker thread may be blocked in the receiver; the worker's
+        # set_overwrite is thread-safe and only writes memory.
+        self.model.overwriteChanged.connect(self._overwrite_changed)
         self.model.countsChanged.connect(self._schedule_status)
         self.banner.resume_button.clicked.connect(self.start_receive)
         self.banner.discard_button.clicked.connect(self.discard)
@@ -481,6 +485,9 @@ class MainWindow(QMainWindow):
         if busy:
             self.cancel_button.setFocus()
 
+    def _overwrite_changed(self, name: str, replace_existing: bool) -> None:
+        self.worker.set_overwrite(name, replace_existing)
+
     def _on_started(self, started: TransferStarted) -> None:
         self._interrupted = False
         self.totals = TransferTotals()
@@ -490,12 +497,14 @@ class MainWindow(QMainWindow):
 
     def _on_updates(self, batch: UpdateBatch) -> None:
         self.model.apply(batch)
-        for event in batch.statuses:
-            self.totals.handle(event)
-        for name, held in batch.progress.items():
+        # The totals follow the rows' byte counts (a completion carries no progress event of
+        # its own once coalesced, yet its file is now whole).
+        touched = dict.fromkeys([*(s.name for s in batch.statuses), *batch.progress])
+        for name in touched:
             i = self.model.find(name)
             if i is not None:
-                self.totals.handle(FileProgress(name, held, self.model.row(i).size))
+                row = self.model.row(i)
+                self.totals.handle(FileProgress(row.name, row.held, row.size))
         self._schedule_status()
 
     def _on_finished(self, finished: TransferFinished) -> None:

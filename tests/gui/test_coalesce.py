@@ -3,7 +3,6 @@
 import threading
 
 import pytest
-
 from inlet.core.events import FileProgress, FileStatus, FileStatusChanged, TransferStarted
 from inlet.gui.coalesce import EventCoalescer, UpdateBatch
 
