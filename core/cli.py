@@ -1,0 +1,204 @@
+"""The ``inlet`` command: ``send``, ``receive``, ``demo``, and the window (``inlet [CODE]``).
+
+The CLI is a thin shell over `Sender` and `Receiver`: it parses arguments, prints what happens
+and maps every failure to one line on stderr (what happened, what to do) and a non-zero exit.
+The window is imported lazily so ``inlet send``/``receive`` never load Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .codes import DEFAULT_PORT, parse_code
+from .errors import InletError
+
+SUBCOMMANDS = ("send", "receive", "gui", "demo", "install-launcher")
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="inlet",
+        description=(
+            "Secure, resumable file transfers. Run 'inlet' (or 'inlet CODE') for the window, "
+            "'inlet send PATH...' to offer files, 'inlet receive CODE' to fetch them."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"inlet {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    send = sub.add_parser("send", help="offer files or folders to one receiver")
+    send.add_argument("paths", nargs="+", metavar="PATH", help="files or folders to send")
+    send.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port to listen on (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
+    send.add_argument(
+        "--bind",
+        default="",
+        metavar="ADDR",
+        help="address to listen on (default: all); also the host in the code",
+    )
+    send.add_argument("--compress", action="store_true", help="compress data (blosc, lz4)")
+    send.add_argument("--token", help="use this token instead of a generated one")
+    send.add_argument(
+        "--pod",
+        action="store_true",
+        help="pod mode: put 127.0.0.1 in the code (sender and receiver on one host)",
+    )
+    send.add_argument(
+        "--no-ext",
+        action="store_true",
+        help="behave exactly like an ftransfer 1.0.1 sender (no Inlet extension)",
+    )
+    send.add_argument(
+        "--message",
+        action="store_true",
+        help="send the single argument as a text message instead of a path",
+    )
+
+    receive = sub.add_parser("receive", help="receive files from a sender's code")
+    receive.add_argument("code", metavar="CODE", help="the code the sender printed, HOST:TOKEN")
+    receive.add_argument(
+        "-o",
+        "--output",
+        default=".",
+        metavar="DIR",
+        help="destination folder (default: current folder)",
+    )
+    receive.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing files instead of saving name_1.ext",
+    )
+    receive.add_argument(
+        "--json", action="store_true", help="print one JSON object describing the result at the end"
+    )
+    receive.add_argument(
+        "--pod",
+        action="store_true",
+        help="pod mode: accept a sender on this host even with --require-tailscale",
+    )
+    receive.add_argument(
+        "--require-tailscale",
+        action="store_true",
+        help="only talk to a sender listed by 'tailscale status'",
+    )
+    receive.add_argument(
+        "--no-ext", action="store_true", help="behave exactly like an ftransfer 1.0.1 receiver"
+    )
+
+    gui = sub.add_parser("gui", help="open the window (the default without a command)")
+    gui.add_argument("code", nargs="?", help="a code to fill in")
+
+    sub.add_parser("demo", help="open the window receiving a sample folder from a local sender")
+    sub.add_parser(
+        "install-launcher", help="install a desktop launcher (.desktop file and icon) for this user"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    # ``inlet`` and ``inlet CODE`` open the window; everything else is a subcommand or a flag.
+    if not args_list or (args_list[0] not in SUBCOMMANDS and not args_list[0].startswith("-")):
+        args_list = ["gui", *args_list]
+    args = build_parser().parse_args(args_list)
+    try:
+        if args.command == "send":
+            return _send(args)
+        if args.command == "receive":
+            return _receive(args)
+        if args.command == "install-launcher":
+            from .launcher import install_launcher
+
+            path = install_launcher()
+            print(f"Installed the launcher: {path}")
+            return EXIT_OK
+        return _window(args)
+    except KeyboardInterrupt:
+        print("inlet: interrupted; everything received so far is kept for resume.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except InletError as err:
+        print(f"inlet: {err}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _window(args: argparse.Namespace) -> int:
+    try:
+        from inlet.gui.app import run_app
+    except ImportError as err:  # a broken Qt install must still say what to do
+        print(
+            f"inlet: the window cannot start ({err}). Reinstall with 'pip install inlet' "
+            "or use 'inlet receive CODE'.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    return run_app(code=getattr(args, "code", None), demo=args.command == "demo")
+
+
+def _send(args: argparse.Namespace) -> int:
+    from .sender import Sender, SenderOptions
+
+    options = SenderOptions(
+        port=args.port,
+        bind=args.bind,
+        compress=args.compress,
+        token=args.token,
+        pod=args.pod,
+        extension=not args.no_ext,
+    )
+    if args.message:
+        if len(args.paths) != 1:
+            raise InletError("--message takes exactly one argument: the text to send.")
+        sender = Sender.for_message(args.paths[0], options)
+    else:
+        sender = Sender.for_paths(args.paths, options)
+    sender.listen()
+    print(f"inlet receive {sender.code}", flush=True)
+    sender.serve(log=lambda line: print(line, file=sys.stderr, flush=True))
+    return EXIT_OK
+
+
+def _receive(args: argparse.Namespace) -> int:
+    from .progress import TerminalProgress
+    from .receiver import Receiver, ReceiverOptions
+
+    code = parse_code(args.code)
+    dest = Path(args.output).expanduser()
+    progress = None if args.json or not sys.stderr.isatty() else TerminalProgress(sys.stderr)
+    options = ReceiverOptions(
+        overwrite=args.overwrite,
+        extension=not args.no_ext,
+        require_tailscale=args.require_tailscale,
+        pod=args.pod,
+    )
+    started = time.monotonic()
+    receiver = Receiver(code, dest, options, on_event=progress.handle if progress else None)
+    result = receiver.run()
+    if progress:
+        progress.finish()
+    if args.json:
+        print(json.dumps(result.to_json(), indent=None))
+    elif result.message_text is not None:
+        print(result.message_text)
+    elif result.ok:
+        seconds = time.monotonic() - started
+        print(
+            f"Received {len(result.files)} file(s) into {dest} in {seconds:.1f} s.", file=sys.stderr
+        )
+    if not result.ok:
+        print(f"inlet: {result.error}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK

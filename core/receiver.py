@@ -1,0 +1,657 @@
+"""The receiving side: drive a TCP socket with the sans-I/O protocol and land files on disk.
+
+`Receiver.run()` connects to the sender named by a code, maps the stream onto `FileWriter`s
+through the lock manager, verifies, retries, and returns a `TransferResult`. Everything a
+person should see is reported as core events through ``on_event`` (the window listens to
+exactly these) and, at the end, in the result's one-sentence ``error``.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import wire
+from .codes import TransferCode
+from .errors import (
+    ConnectionFailedError,
+    DiskFullError,
+    InletError,
+    IntegrityError,
+    PeerGoneError,
+    ProtocolError,
+    TransferTimeoutError,
+    UnsafeNameError,
+)
+from .events import (
+    FileInfo,
+    FileProgress,
+    FileStatus,
+    FileStatusChanged,
+    TransferFinished,
+    TransferStarted,
+)
+from .lock import TransferLockManager
+from .paths import normalized_name, resolve_destination, validate_file_list
+from .writer import FileWriter
+
+RECV_BUFFER = 4 << 20
+MAX_MESSAGE_BYTES = 10 << 20  # a text message is shown, not saved: keep it to a sane size
+
+
+class CancelledError(InletError):
+    """The person cancelled; everything received so far is kept."""
+
+    hint = "Everything received so far is kept: receive again into the same folder to resume."
+
+
+@dataclass
+class ReceiverOptions:
+    """How to receive; the defaults are what ``inlet receive CODE`` does."""
+
+    overwrite: bool = False
+    extension: bool = True
+    require_tailscale: bool = False
+    pod: bool = False
+    max_attempts: int = 3
+    connect_timeout: float = 30.0
+    idle_timeout: float = 120.0
+    #: Test seam: a fixed X25519 private key, so recorded ftransfer sessions can be replayed.
+    private_key: object | None = None
+    #: Where `tailscale status` peers come from (a seam for tests); None runs the real command.
+    tailscale_peers: Callable[[], set[str]] | None = None
+
+
+@dataclass
+class ReceivedFile:
+    """The outcome for one file, as ``--json`` reports it."""
+
+    name: str
+    size: int
+    status: str = FileStatus.PENDING.value
+    path: str | None = None
+    sha256: str | None = None
+    reason: str | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "path": self.path,
+            "size": self.size,
+            "sha256": self.sha256,
+            "status": self.status,
+        }
+
+
+@dataclass
+class TransferResult:
+    """What ``run()`` returns; ``ok`` only when every file is verified under its final name."""
+
+    ok: bool = False
+    error: str | None = None
+    files: list[ReceivedFile] = field(default_factory=list)
+    bytes_on_wire: int = 0
+    bytes_written: int = 0
+    bytes_reused: int = 0
+    seconds: float = 0.0
+    resumed: bool = False
+    message_text: str | None = None
+    resumable: bool = False
+
+    def to_json(self) -> dict:
+        return {
+            "ok": self.ok,
+            "files": [f.to_json() for f in self.files],
+            "bytes_on_wire": self.bytes_on_wire,
+            "bytes_written": self.bytes_written,
+            "bytes_reused": self.bytes_reused,
+            "seconds": round(self.seconds, 3),
+            "resumed": self.resumed,
+            "message": self.message_text,
+            "error": self.error,
+        }
+
+
+class Receiver:
+    """One receive: connect, handshake, land files, verify, retry, report.
+
+    Thread-safe controls for the window: `cancel()` and `set_overwrite()` may be called from
+    another thread while `run()` is blocked on the network.
+    """
+
+    def __init__(
+        self,
+        code: TransferCode,
+        dest_dir: Path,
+        options: ReceiverOptions | None = None,
+        on_event: Callable[[object], None] | None = None,
+    ) -> None:
+        self.code = code
+        self.dest_dir = Path(dest_dir)
+        self.options = options or ReceiverOptions()
+        self._emit_callback = on_event
+        self._cancelled = threading.Event()
+        self._sock: socket.socket | None = None
+        self._sock_lock = threading.Lock()
+        self._overwrite: dict[str, bool] = {}
+        self.result = TransferResult()
+
+    # -- controls (any thread) ------------------------------------------------------------------
+
+    def cancel(self) -> None:
+        """Stop as soon as possible; everything received so far stays for resume."""
+        self._cancelled.set()
+        with self._sock_lock:
+            if self._sock is not None:
+                try:
+                    self._sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def set_overwrite(self, name: str, overwrite: bool) -> None:
+        """Choose, for one file, whether an existing file of that name is replaced."""
+        self._overwrite[name] = overwrite
+
+    def overwrite_for(self, name: str) -> bool:
+        return self._overwrite.get(name, self.options.overwrite)
+
+    # -- the run ----------------------------------------------------------------------------------
+
+    def run(self) -> TransferResult:
+        """Receive everything; never raises for a failure a person can hit (see ``result.error``)."""
+        started = time.monotonic()
+        result = self.result
+        session: _Session | None = None
+        try:
+            self._check_peer()
+            sock = self._connect()
+            session = _Session(self, sock)
+            session.run()
+        except InletError as err:
+            result.error = str(err)
+            result.resumable = not isinstance(err, UnsafeNameError | ProtocolError) or bool(
+                session and session.lock_created
+            )
+        except OSError as err:  # anything the network or disk raised that we did not foresee
+            result.error = f"The transfer stopped: {err.strerror or err}. " + PeerGoneError.hint
+            result.resumable = True
+        finally:
+            if session is not None:
+                session.close()
+            with self._sock_lock:
+                if self._sock is not None:
+                    self._sock.close()
+                    self._sock = None
+            result.seconds = time.monotonic() - started
+        if self._cancelled.is_set() and not result.ok:
+            result.error = str(CancelledError("The transfer was cancelled."))
+            result.resumable = True
+        self._emit(
+            TransferFinished(
+                ok=result.ok,
+                error=result.error,
+                message_text=result.message_text,
+                resumable=result.resumable and not result.ok,
+            )
+        )
+        return result
+
+    def _emit(self, event: object) -> None:
+        if self._emit_callback is not None:
+            self._emit_callback(event)
+
+    def _check_peer(self) -> None:
+        if not self.options.require_tailscale:
+            return
+        host = self.code.host
+        if self.options.pod and host in ("127.0.0.1", "::1", "localhost"):
+            return
+        peers = (self.options.tailscale_peers or tailscale_peers)()
+        try:
+            addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        except OSError:
+            addresses = {host}
+        if not addresses & peers:
+            raise ConnectionFailedError(
+                f"{host} is not a peer in 'tailscale status', and --require-tailscale is on.",
+                "Use the sender's Tailscale address, or drop --require-tailscale.",
+            )
+
+    def _connect(self) -> socket.socket:
+        host, port = self.code.host, self.code.port
+        if self._cancelled.is_set():
+            raise CancelledError("The transfer was cancelled.")
+        try:
+            sock = socket.create_connection((host, port), timeout=self.options.connect_timeout)
+        except TimeoutError as err:
+            raise TransferTimeoutError(
+                f"No answer from {host}:{port} within {self.options.connect_timeout:.0f} s.",
+                "Check that the sender is running and reachable, then try again.",
+            ) from err
+        except socket.gaierror as err:
+            raise ConnectionFailedError(f"Cannot find the host {host!r}.") from err
+        except ConnectionRefusedError as err:
+            raise ConnectionFailedError(f"Nothing is listening at {host}:{port}.") from err
+        except OSError as err:
+            raise ConnectionFailedError(
+                f"Cannot reach {host}:{port}: {err.strerror or err}."
+            ) from err
+        sock.settimeout(self.options.idle_timeout)
+        with self._sock_lock:
+            self._sock = sock
+        if self._cancelled.is_set():
+            raise CancelledError("The transfer was cancelled.")
+        return sock
+
+
+def tailscale_peers() -> set[str]:
+    """IP addresses in the first column of ``tailscale status`` (ftransfer's peer check)."""
+    try:
+        out = subprocess.run(
+            ["tailscale", "status"], capture_output=True, text=True, timeout=10, check=True
+        ).stdout
+    except (OSError, subprocess.SubprocessError) as err:
+        raise ConnectionFailedError(
+            "--require-tailscale is on, but 'tailscale status' could not be read.",
+            "Start Tailscale, or receive without --require-tailscale.",
+        ) from err
+    return {line.split()[0] for line in out.splitlines() if line.strip() and line[0].isalnum()}
+
+
+@dataclass
+class _Incoming:
+    """The receiver's view of one file of the stream."""
+
+    info: FileInfo
+    name: str  # normalized (the lock key)
+    writer: FileWriter | None = None
+    refused: str | None = None  # unsafe name etc.: bytes are consumed and dropped
+    already_done: bool = False  # completed in an earlier session and still verified
+    record: ReceivedFile | None = None
+
+
+class _Session:
+    """One connection's worth of protocol, mapping stream events onto files."""
+
+    def __init__(self, receiver: Receiver, sock: socket.socket) -> None:
+        self.receiver = receiver
+        self.options = receiver.options
+        self.sock = sock
+        self.result = receiver.result
+        self.dest = receiver.dest_dir
+        self.conn = wire.ReceiverConnection(
+            receiver.code.token,
+            private_key=self.options.private_key,
+            extension=self.options.extension,
+        )
+        self.lock: TransferLockManager | None = None
+        self.lock_created = False
+        self.files: list[_Incoming] = []
+        self.is_message = False
+        self.message = bytearray()
+        self.attempt = 0
+        self._buffer = bytearray(RECV_BUFFER)
+        self._closing = False
+
+    # -- socket pump ------------------------------------------------------------------------------
+
+    def _flush(self) -> None:
+        out = self.conn.data_to_send()
+        if out:
+            try:
+                self.sock.sendall(out)
+            except OSError as err:
+                self._raise_gone(err)
+
+    def _events(self):
+        """Yield protocol events, reading the socket whenever the machine needs more bytes."""
+        view = memoryview(self._buffer)
+        while True:
+            event = self.conn.next_event()
+            if event is not wire.NEED_DATA:
+                yield event
+                continue
+            self._flush()
+            if self.receiver._cancelled.is_set():
+                raise CancelledError("The transfer was cancelled.")
+            try:
+                n = self.sock.recv_into(view)
+            except TimeoutError as err:
+                raise TransferTimeoutError(
+                    f"The sender sent nothing for {self.options.idle_timeout:.0f} s."
+                ) from err
+            except OSError as err:
+                self._raise_gone(err)
+            if self.receiver._cancelled.is_set():
+                raise CancelledError("The transfer was cancelled.")
+            self.result.bytes_on_wire += n
+            self.conn.receive_data(bytes(view[:n]) if n else b"")
+
+    def _raise_gone(self, err: OSError | None = None) -> None:
+        if self.receiver._cancelled.is_set():
+            raise CancelledError("The transfer was cancelled.")
+        detail = f" ({err.strerror or err})" if err else ""
+        raise PeerGoneError(
+            f"The sender closed the connection in the middle of the transfer{detail}."
+        )
+
+    # -- the conversation -------------------------------------------------------------------------
+
+    def run(self) -> None:
+        for event in self._events():
+            if isinstance(event, wire.Metadata):
+                self._on_metadata(event)
+            elif isinstance(event, wire.Accepted):
+                self._on_accepted(event)
+            elif isinstance(event, wire.FileData):
+                self._on_data(event)
+            elif isinstance(event, wire.FileHash):
+                self._verify(self.files[event.index], event.sha256)
+            elif isinstance(event, wire.StreamHashes):
+                self._on_stream_hashes(event)
+            elif isinstance(event, wire.EndOfStream):
+                if self._on_end_of_stream():
+                    return
+            elif isinstance(event, wire.ConnectionClosed):
+                self._on_closed(event)
+                return
+
+    def _on_metadata(self, meta: wire.Metadata) -> None:
+        self.is_message = meta.is_message
+        infos = [FileInfo(f.name, f.size, f.offset) for f in meta.files]
+        self.files = [_Incoming(info=i, name=i.name) for i in infos]
+        self.result.files = [ReceivedFile(name=i.name, size=i.size) for i in infos]
+        for incoming, record in zip(self.files, self.result.files, strict=True):
+            incoming.record = record
+        if self.is_message:
+            if meta.total_size > MAX_MESSAGE_BYTES:
+                raise ProtocolError(
+                    f"The text message is {meta.total_size} bytes long; "
+                    f"Inlet shows messages up to {MAX_MESSAGE_BYTES} bytes."
+                )
+            self.conn.accept()
+            self.receiver._emit(
+                TransferStarted(files=tuple(infos), total_size=meta.total_size, is_message=True)
+            )
+            return
+        self._refuse_unsafe_names()
+        self.dest.mkdir(parents=True, exist_ok=True)
+        self.lock = TransferLockManager(self.dest, listener=self._on_status)
+        usable = [f for f in self.files if f.refused is None]
+        plan = self.lock.prepare(
+            [(f.name, f.info.size) for f in usable], sender_ip=self.receiver.code.host
+        )
+        self.lock_created = True
+        have: dict[str, tuple[int, str]] = {}
+        resumed: dict[str, int] = {}
+        for incoming in usable:
+            target = resolve_destination(self.dest, incoming.name)
+            entry = plan.get(incoming.name)
+            if entry is not None and entry.completed:
+                incoming.already_done = True
+                incoming.record.status = FileStatus.COMPLETED.value
+                incoming.record.sha256 = entry.sha256
+                incoming.record.path = entry.final_path
+                have[incoming.name] = (incoming.info.size, entry.sha256)
+                resumed[incoming.name] = incoming.info.size
+                continue
+            writer = FileWriter(
+                str(target),
+                incoming.info.size,
+                incoming.info.offset,
+                lock_manager=self.lock,
+                overwrite_mode=self.receiver.overwrite_for(incoming.name),
+                lock_key=incoming.name,
+            )
+            writer.open_for_writing(resume_bytes=entry.held if entry else 0)
+            held = writer._ensure_resume_hash()
+            incoming.writer = writer
+            if held:
+                have[incoming.name] = (held, writer.get_hash())
+                resumed[incoming.name] = held
+        self.result.resumed = bool(resumed)
+        if self.conn.extension_offered and self.options.extension:
+            self.conn.accept(plan=have)
+        else:
+            self.conn.accept()
+        self.receiver._emit(
+            TransferStarted(
+                files=tuple(f.info for f in self.files),
+                total_size=meta.total_size,
+                resumed=resumed,
+                extension=self.conn.extension_active,
+            )
+        )
+
+    def _refuse_unsafe_names(self) -> None:
+        seen: set[str] = set()
+        for incoming in self.files:
+            try:
+                incoming.name = normalized_name(incoming.info.name)
+                validate_file_list([*seen, incoming.name])
+                resolve_destination(self.dest, incoming.name)
+            except UnsafeNameError as err:
+                incoming.refused = err.message
+                incoming.record.status = FileStatus.FAILED.value
+                incoming.record.reason = err.message
+                self.receiver._emit(
+                    FileStatusChanged(
+                        incoming.info.name, FileStatus.FAILED, reason=f"refused: {err.message}"
+                    )
+                )
+                continue
+            seen.add(incoming.name)
+            incoming.record.name = incoming.name
+
+    def _on_accepted(self, accepted: wire.Accepted) -> None:
+        """Extension mode: the sender says where each file starts (it checked our prefixes)."""
+        for incoming, start in zip(self.files, accepted.starts, strict=True):
+            writer = incoming.writer
+            if start is None:
+                if not (incoming.already_done or incoming.refused):
+                    raise ProtocolError(f"The sender skipped {incoming.name!r}, which is not here.")
+                continue
+            if writer is None:
+                continue
+            if start != writer.written:
+                if start != 0:
+                    raise ProtocolError(
+                        f"The sender wants to start {incoming.name!r} at byte "
+                        f"{start}, but this side holds {writer.written}."
+                    )
+                writer.reset_for_retry()
+
+    def _on_data(self, data: wire.FileData) -> None:
+        incoming = self.files[data.index]
+        if self.is_message:
+            self.message += data.data
+            return
+        writer = incoming.writer
+        if writer is None or incoming.refused or writer.failed_reason:
+            return  # consume exactly this file's bytes and drop them
+        chunk = data.data
+        start = data.file_offset
+        if start + len(chunk) <= writer.written:
+            return  # a sender that restarts from byte 0: these bytes are already held
+        if start < writer.written:
+            chunk = memoryview(chunk)[writer.written - start :]
+            start = writer.written
+        if start != writer.written:
+            raise ProtocolError(
+                f"Data for {incoming.name!r} skips from byte {writer.written} to {start}."
+            )
+        written = writer.write_chunk(chunk)
+        self.result.bytes_written += written
+        self.receiver._emit(FileProgress(incoming.name, writer.written, incoming.info.size))
+
+    def _verify(self, incoming: _Incoming, sha256: str) -> None:
+        record = incoming.record
+        if incoming.refused or incoming.already_done:
+            return
+        writer = incoming.writer
+        if self.is_message:
+            if hashlib.sha256(self.message).hexdigest() != sha256:
+                raise IntegrityError(
+                    "The text message arrived damaged (its SHA-256 differs).",
+                    "Ask the sender to send it again.",
+                )
+            self.result.message_text = self.message.decode("utf-8", "replace")
+            record.status = FileStatus.COMPLETED.value
+            record.sha256 = sha256
+            return
+        assert writer is not None
+        if writer.failed_reason:
+            record.status, record.reason = FileStatus.FAILED.value, writer.failed_reason
+            return
+        writer.overwrite_mode = self.receiver.overwrite_for(incoming.name)
+        if writer.complete_file(sha256):
+            record.status = FileStatus.COMPLETED.value
+            record.path = str(writer.final_path)
+            record.sha256 = sha256
+        else:
+            record.status = FileStatus.FAILED.value
+            record.reason = writer.failed_reason or "hash mismatch"
+
+    def _on_stream_hashes(self, hashes: wire.StreamHashes) -> None:
+        for incoming in self._current_files():
+            sha = hashes.hashes.get(incoming.info.name)
+            if sha is None:
+                sha = hashes.hashes.get(incoming.name)
+            if sha is None:
+                if incoming.refused or incoming.already_done:
+                    continue
+                raise ProtocolError(f"The sender sent no hash for {incoming.name!r}.")
+            self._verify(incoming, sha)
+
+    def _current_files(self) -> list[_Incoming]:
+        if self.retrying is None:
+            return self.files
+        return [f for f in self.files if f.name in self.retrying]
+
+    retrying: set[str] | None = None
+
+    def _hash_failures(self) -> list[_Incoming]:
+        return [
+            f
+            for f in self.files
+            if f.writer is not None
+            and f.record.status == FileStatus.FAILED.value
+            and f.writer.retryable
+        ]
+
+    def _on_end_of_stream(self) -> bool:
+        """Answer the sender; True when the conversation is over."""
+        failed = self._hash_failures()
+        if failed and self.attempt < self.options.max_attempts - 1:
+            self.attempt += 1
+            names = [f.info.name for f in failed]
+            for incoming in failed:
+                incoming.writer.reset_for_retry()
+                incoming.record.status = FileStatus.PENDING.value
+            self.retrying = {f.name for f in failed}
+            self.conn.request_retry(names, self.attempt)
+            self._flush()
+            return False
+        self._finish()
+        return True
+
+    def _finish(self) -> None:
+        result = self.result
+        if self.lock is not None:
+            self.lock.flush()
+        failed = [f.record for f in self.files if f.record.status != FileStatus.COMPLETED.value]
+        result.ok = not failed
+        if result.ok:
+            self.conn.complete(f"Received {len(self.files)} file(s).", time.time())
+            if self.lock is not None:
+                self.lock.remove()
+        else:
+            self.conn.complete_with_failures([f.name for f in failed], time.time())
+            result.error = self._failure_sentence(failed)
+            result.resumable = True
+        try:
+            self._flush()
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the sender may already be gone; our state is saved either way
+        result.bytes_reused = sum(f.writer.resumed_bytes for f in self.files if f.writer) + sum(
+            f.info.size for f in self.files if f.already_done
+        )
+
+    def _failure_sentence(self, failed: list[ReceivedFile]) -> str:
+        refused = [
+            f
+            for f in failed
+            if f.reason and any(inc.refused for inc in self.files if inc.record is f)
+        ]
+        hash_failed = [f for f in failed if f.reason == "hash mismatch"]
+        other = [f for f in failed if f not in refused and f not in hash_failed]
+        sentences = []
+        if refused:
+            sentences.append(
+                f"{len(refused)} file(s) were refused for unsafe names: "
+                f"{_names(refused)}. Nothing was written outside the folder."
+            )
+        if hash_failed:
+            sentences.append(
+                str(
+                    IntegrityError(
+                        f"{len(hash_failed)} file(s) failed verification after "
+                        f"{self.attempt + 1} attempt(s): {_names(hash_failed)}."
+                    )
+                )
+            )
+        if other:
+            sentences.append(
+                f"{len(other)} file(s) could not be written: "
+                f"{_names(other, reasons=True)}. The other files were received; fix "
+                "the problem and receive again into the same folder to retry."
+            )
+        return " ".join(sentences)
+
+    def _on_closed(self, closed: wire.ConnectionClosed) -> None:
+        if self.retrying is not None:
+            # ftransfer 1.0.1 crashes on a retry request and drops the connection.
+            names = sorted(self.retrying)
+            for incoming in self.files:
+                if incoming.name in self.retrying:
+                    incoming.writer.mark_failed("hash mismatch; the sender could not resend it")
+                    incoming.record.status = FileStatus.FAILED.value
+                    incoming.record.reason = "hash mismatch"
+            if self.lock is not None:
+                self.lock.flush()
+            self.result.resumable = True
+            raise PeerGoneError(
+                f"The sender closed the connection instead of resending {len(names)} file(s) that "
+                f"failed verification ({', '.join(names[:3])}{'…' if len(names) > 3 else ''}). "
+                "They are kept as unfinished files;",
+                "receive again into the same folder to retry them.",
+            )
+        self._raise_gone()
+
+    def close(self) -> None:
+        if self.lock is not None:
+            try:
+                self.lock.flush()
+            except OSError as err:
+                if err.errno == errno.ENOSPC:
+                    raise DiskFullError(
+                        "The disk filled up while saving the resume state."
+                    ) from err
+                raise
+
+    def _on_status(self, event: FileStatusChanged) -> None:
+        self.receiver._emit(event)
+
+
+def _names(records: list[ReceivedFile], reasons: bool = False, limit: int = 3) -> str:
+    shown = [f"{r.name} ({r.reason})" if reasons and r.reason else r.name for r in records[:limit]]
+    more = len(records) - limit
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")

@@ -1,0 +1,325 @@
+"""The sending side: listen, print a code, stream files to one receiver with the protocol.
+
+With an Inlet receiver (the extension) only the bytes it misses travel and every file's hash
+follows its last byte; with an ftransfer receiver, or with ``extension=False``, it behaves like
+the ftransfer 1.0.1 sender: the whole unified stream in 1 MiB slices, then all hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import socket
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from . import wire
+from .codes import DEFAULT_PORT, TransferCode, generate_token
+from .errors import InletError, PeerGoneError, ProtocolError, TransferTimeoutError, WrongTokenError
+from .events import FileInfo
+from .sources import SourceFile, collect_sources
+
+SLICE = 1 << 20  # ftransfer's data message size
+MESSAGE_NAME = "message.txt"
+MAX_WRONG_TOKENS = 20  # a guessed token must not get unlimited tries
+
+
+@dataclass
+class SenderOptions:
+    port: int = DEFAULT_PORT
+    bind: str = ""
+    compress: bool = False
+    token: str | None = None
+    pod: bool = False
+    extension: bool = True
+    ready_timeout: float | None = None  # None: ftransfer's 60/120/180 s by file count
+    reply_timeout: float = 120.0
+
+
+@dataclass(frozen=True)
+class _Offer:
+    """One file offered: its wire name and size, and how to read it."""
+
+    name: str
+    size: int
+    path: Path | None = None
+    data: bytes | None = None  # a text message lives in memory
+
+    def open(self) -> BinaryIO:
+        if self.data is not None:
+            return io.BytesIO(self.data)
+        assert self.path is not None
+        return open(self.path, "rb")  # noqa: SIM115 - closed by the caller's with-block
+
+
+class Sender:
+    """Offers a fixed list of files (or one text message) to receivers until one completes."""
+
+    def __init__(self, offers: list[_Offer], options: SenderOptions, is_message: bool = False):
+        self.offers = offers
+        self.options = options
+        self.is_message = is_message
+        self.token = options.token or generate_token()
+        self._server: socket.socket | None = None
+        self.code: TransferCode | None = None
+
+    @classmethod
+    def for_paths(cls, paths: list[str], options: SenderOptions) -> Sender:
+        sources: list[SourceFile] = collect_sources(paths)
+        return cls([_Offer(s.name, s.size, path=s.path) for s in sources], options)
+
+    @classmethod
+    def for_message(cls, text: str, options: SenderOptions) -> Sender:
+        data = text.encode("utf-8")
+        return cls([_Offer(MESSAGE_NAME, len(data), data=data)], options, is_message=True)
+
+    # -- listening --------------------------------------------------------------------------------
+
+    def listen(self) -> TransferCode:
+        """Bind the listening socket and work out the code a receiver needs."""
+        bind, port = self.options.bind, self.options.port
+        family = socket.AF_INET6 if ":" in bind else socket.AF_INET
+        try:
+            self._server = socket.create_server((bind, port), family=family, backlog=4)
+        except OSError as err:
+            raise InletError(
+                f"Cannot listen on port {port}: {err.strerror or err}.",
+                "Pick another port with --port (0 picks a free one).",
+            ) from err
+        actual_port = self._server.getsockname()[1]
+        self.code = TransferCode(self._advertised_host(), actual_port, self.token)
+        return self.code
+
+    def _advertised_host(self) -> str:
+        bind = self.options.bind
+        if bind and bind not in ("0.0.0.0", "::"):
+            return bind
+        if self.options.pod:
+            return "127.0.0.1"
+        return _tailscale_ip() or _local_ip() or "127.0.0.1"
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+    def serve(self, log: Callable[[str], None] = lambda line: None) -> None:
+        """Serve receivers one at a time until one has received everything."""
+        assert self._server is not None, "call listen() first"
+        wrong_tokens = 0
+        try:
+            while True:
+                conn, peer = self._server.accept()
+                with conn:
+                    try:
+                        if _SenderSession(self, conn).run(log):
+                            log(f"Done: {peer[0]} received every file.")
+                            return
+                        log(
+                            "The receiver left before everything was verified; waiting for it "
+                            "to resume."
+                        )
+                    except WrongTokenError:
+                        wrong_tokens += 1
+                        log(f"A receiver at {peer[0]} used a wrong code.")
+                        if wrong_tokens >= MAX_WRONG_TOKENS:
+                            raise InletError(
+                                f"{wrong_tokens} receivers used a wrong code; stopped listening.",
+                                "Start inlet send again for a new code.",
+                            ) from None
+                    except (InletError, OSError) as err:
+                        log(f"The receiver at {peer[0]} left: {err}")
+        finally:
+            self.close()
+
+    def ready_timeout(self) -> float:
+        if self.options.ready_timeout is not None:
+            return self.options.ready_timeout
+        count = len(self.offers)
+        return 180.0 if count > 10_000 else 120.0 if count > 1_000 else 60.0
+
+
+class _SenderSession:
+    """One receiver's connection."""
+
+    def __init__(self, sender: Sender, sock: socket.socket) -> None:
+        self.sender = sender
+        self.sock = sock
+        self.offers = sender.offers
+        self.conn = wire.SenderConnection(
+            sender.token, extension=sender.options.extension, compress=sender.options.compress
+        )
+        self._buffer = bytearray(1 << 20)
+
+    def _flush(self) -> None:
+        out = self.conn.data_to_send()
+        if out:
+            self.sock.sendall(out)
+
+    def _next_event(self, timeout: float) -> object:
+        self.sock.settimeout(timeout)
+        view = memoryview(self._buffer)
+        while True:
+            event = self.conn.next_event()
+            if event is not wire.NEED_DATA:
+                return event
+            self._flush()
+            try:
+                n = self.sock.recv_into(view)
+            except TimeoutError as err:
+                raise TransferTimeoutError(
+                    f"The receiver said nothing for {timeout:.0f} s."
+                ) from err
+            self.conn.receive_data(bytes(view[:n]))
+
+    def run(self, log: Callable[[str], None]) -> bool:
+        """True when the receiver reported every file completed."""
+        self.conn.start()
+        event = self._next_event(30.0)
+        if not isinstance(event, wire.Authenticated):
+            raise ProtocolError(f"Unexpected {type(event).__name__} during the handshake.")
+        self.conn.send_metadata(
+            [FileInfo(o.name, o.size) for o in self.offers], is_message=self.sender.is_message
+        )
+        ready = self._next_event(self.sender.ready_timeout())
+        if isinstance(ready, wire.ConnectionClosed):
+            raise PeerGoneError("The receiver closed the connection before it was ready.")
+        if not isinstance(ready, wire.ReceiverReady):
+            raise ProtocolError(f"Expected READY, got {type(ready).__name__}.")
+        if ready.plan is None:
+            self._stream_legacy(list(range(len(self.offers))))
+        else:
+            starts = self._accept_plan(ready.plan)
+            self.conn.send_accept(starts)
+            self._stream_files([(i, s) for i, s in enumerate(starts) if s is not None])
+        attempt = 0
+        while True:
+            reply = self._next_event(self.sender.options.reply_timeout)
+            if isinstance(reply, wire.ConnectionClosed):
+                return False
+            if not isinstance(reply, wire.ReceiverReply):
+                raise ProtocolError(f"Unexpected {type(reply).__name__} from the receiver.")
+            body = reply.body
+            if body.get("status") == "completed":
+                return True
+            if body.get("type") != "retry_request":
+                log(f"The receiver reported: {body.get('message') or body.get('status')}")
+                return False
+            attempt += 1
+            wanted = set(body.get("failed_files") or [])
+            indices = [i for i, o in enumerate(self.offers) if o.name in wanted]
+            log(f"Resending {len(indices)} file(s) that failed verification (attempt {attempt}).")
+            if self.conn.extension_active:
+                self._stream_files([(i, 0) for i in indices])
+            else:
+                self._stream_legacy(indices)
+
+    def _accept_plan(self, plan: dict[str, tuple[int, str]]) -> list[int | None]:
+        """Check each prefix the receiver holds against the source: continue, skip or restart."""
+        starts: list[int | None] = []
+        for offer in self.offers:
+            held = plan.get(offer.name)
+            if held is None:
+                starts.append(0)
+                continue
+            length, claimed = held
+            if not 0 < length <= offer.size:
+                starts.append(0)
+                continue
+            if _prefix_sha256(offer, length) != claimed:
+                starts.append(0)
+            elif length == offer.size:
+                starts.append(None)
+            else:
+                starts.append(length)
+        return starts
+
+    def _stream_files(self, plan: list[tuple[int, int]]) -> None:
+        """Extension mode: each file from its start, then its hash right after its last byte."""
+        for index, start in plan:
+            offer = self.offers[index]
+            hasher = hashlib.sha256()
+            with offer.open() as source:
+                _hash_into(hasher, source, start)
+                position = start
+                for chunk in _chunks(source, SLICE):
+                    hasher.update(chunk)
+                    self.conn.send_data(index, position, chunk)
+                    position += len(chunk)
+                    self._flush()
+            if position != offer.size:
+                raise InletError(f"{offer.name} changed size while it was being sent.")
+            self.conn.send_file_hash(index, hasher.hexdigest())
+            self._flush()
+        self.conn.send_end()
+        self._flush()
+
+    def _stream_legacy(self, indices: list[int]) -> None:
+        """ftransfer's way: the chosen files' bytes as one stream of 1 MiB slices, then hashes."""
+        hashes: dict[str, str] = {}
+        pending = bytearray()
+        for index in indices:
+            offer = self.offers[index]
+            hasher = hashlib.sha256()
+            with offer.open() as source:
+                for chunk in _chunks(source, SLICE):
+                    hasher.update(chunk)
+                    pending += chunk
+                    while len(pending) >= SLICE:
+                        self.conn.send_stream_slice(bytes(pending[:SLICE]))
+                        del pending[:SLICE]
+                        self._flush()
+            hashes[offer.name] = hasher.hexdigest()
+        if pending:
+            self.conn.send_stream_slice(bytes(pending))
+        self.conn.send_hashes(hashes)
+        self.conn.send_end()
+        self._flush()
+
+
+def _chunks(source: BinaryIO, size: int) -> Iterator[bytes]:
+    while chunk := source.read(size):
+        yield chunk
+
+
+def _hash_into(hasher: hashlib._Hash, source: BinaryIO, length: int) -> None:
+    remaining = length
+    while remaining > 0:
+        chunk = source.read(min(SLICE, remaining))
+        if not chunk:
+            break
+        hasher.update(chunk)
+        remaining -= len(chunk)
+
+
+def _prefix_sha256(offer: _Offer, length: int) -> str:
+    hasher = hashlib.sha256()
+    with offer.open() as source:
+        _hash_into(hasher, source, length)
+    return hasher.hexdigest()
+
+
+def _tailscale_ip() -> str | None:
+    try:
+        out = subprocess.run(
+            ["tailscale", "ip", "-4"], capture_output=True, text=True, timeout=5, check=True
+        ).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out[0] if out else None
+
+
+def _local_ip() -> str | None:
+    """This host's first non-loopback address, from its own name (no packet is sent)."""
+    try:
+        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+    except OSError:
+        return None
+    for info in infos:
+        address = info[4][0]
+        if not address.startswith("127."):
+            return address
+    return None
