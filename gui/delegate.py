@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from .model import Column, Role, RowAction, RowState
+from .qtcompat import emit
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -157,6 +158,6 @@ class TransferDelegate(QStyledItemDelegate):
         if event.type() == QEvent.Type.MouseButtonRelease:
             pressed, self._pressed = self._pressed, None
             if action is not None and pressed == (index.row(), action):
-                self.actionTriggered.emit(index.row(), action.value)
+                emit(self.actionTriggered, index.row(), action.value)
                 return True
         return False

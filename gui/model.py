@@ -19,6 +19,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtCore import Signal as _Signal
 
 from .coalesce import UpdateBatch
+from .qtcompat import emit
 from .resume import InterruptedTransfer
 
 Index = QModelIndex | QPersistentModelIndex
@@ -315,7 +316,7 @@ class TransferModel(QAbstractTableModel):
         row.overwrite = replace
         self._choices[_key(row.name)] = replace
         self._changed({index.row()}, Column.STATUS, Column.OVERWRITE)
-        self.overwriteChanged.emit(row.name, replace)
+        emit(self.overwriteChanged, row.name, replace)
         return True
 
     def set_default_overwrite(self, replace: bool) -> None:
@@ -327,7 +328,7 @@ class TransferModel(QAbstractTableModel):
         for i, row in enumerate(self._rows):
             if row.conflict and row.overwrite is None and self._can_toggle(row):
                 changed.add(i)
-                self.overwriteChanged.emit(row.name, replace)
+                emit(self.overwriteChanged, row.name, replace)
         self._changed(changed, Column.OVERWRITE, Column.OVERWRITE)
 
     def set_busy(self, busy: bool) -> None:
@@ -341,7 +342,7 @@ class TransferModel(QAbstractTableModel):
         self._rows, self._index = [], {}
         self.is_message = False
         self.endResetModel()
-        self.countsChanged.emit()
+        emit(self.countsChanged)
 
     def start(self, started: TransferStarted) -> None:
         """A session began: one row per listed file, with resumed bytes and conflicts."""
@@ -369,7 +370,7 @@ class TransferModel(QAbstractTableModel):
                 self._index[key] = len(self._rows)
                 self._rows.append(row)
         self.endResetModel()
-        self.countsChanged.emit()
+        emit(self.countsChanged)
 
     def show_saved(self, saved: InterruptedTransfer) -> None:
         """List the files of an interrupted transfer with their saved state (before Resume)."""
@@ -393,7 +394,7 @@ class TransferModel(QAbstractTableModel):
                 )
             )
         self.endResetModel()
-        self.countsChanged.emit()
+        emit(self.countsChanged)
 
     def apply(self, batch: UpdateBatch) -> None:
         """Apply a worker batch: statuses in order, then the latest byte counts."""
@@ -417,7 +418,7 @@ class TransferModel(QAbstractTableModel):
             changed.add(i)
         self._changed(changed, Column.PROGRESS, Column.ACTION)
         if counts_moved:
-            self.countsChanged.emit()
+            emit(self.countsChanged)
 
     def _apply_status(self, event: FileStatusChanged) -> int | None:
         i = self.find(event.name)
@@ -445,7 +446,7 @@ class TransferModel(QAbstractTableModel):
 
     def _changed(self, rows: set[int], first: Column, last: Column) -> None:
         for top, bottom in contiguous_spans(rows):
-            self.dataChanged.emit(self.index(top, first), self.index(bottom, last))
+            emit(self.dataChanged, self.index(top, first), self.index(bottom, last))
 
 
 def _as_check_state(value: object) -> Qt.CheckState:

@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 from .coalesce import UpdateBatch
 from .delegate import TransferDelegate
 from .model import Column, FileRow, Role, RowAction, TransferModel
+from .qtcompat import emit
 from .widgets import Banner, BannerKind, DropOverlay, MessageDialog, Notifier, app_icon
 from .worker import FolderInfo, ReceiveRequest, ReceiverFactory, ReceiveWorker
 
@@ -325,7 +326,7 @@ class MainWindow(QMainWindow):
             )
             return
         self.dest_edit.setText(path)
-        self.inspectRequested.emit(path)
+        emit(self.inspectRequested, path)
 
     def _dest_edited(self) -> None:
         text = self.dest_edit.text().strip()
@@ -371,7 +372,7 @@ class MainWindow(QMainWindow):
 
     def discard(self) -> None:
         if self._folder is not None and not self.running:
-            self.discardRequested.emit(str(self._folder))
+            emit(self.discardRequested, str(self._folder))
 
     def _on_discarded(self, folder: str, error: str) -> None:
         if error:
@@ -460,7 +461,7 @@ class MainWindow(QMainWindow):
         self._set_busy(True)
         self.summary_label.setText(f"Connecting to {code.host}:{code.port}…")
         self.worker.prepare()
-        self.receiveRequested.emit(request)
+        emit(self.receiveRequested, request)
         return True
 
     def cancel(self) -> None:
@@ -538,7 +539,7 @@ class MainWindow(QMainWindow):
             title = "Inlet: transfer failed"
         if not self.isActiveWindow():
             self.notifier.notify(title, text, ok=finished.ok)
-        self.transferDone.emit(finished)
+        emit(self.transferDone, finished)
 
     def _show_message(self, text: str) -> None:
         self.banner.show_message(BannerKind.INFO, "A text message arrived.")

@@ -30,6 +30,7 @@ from inlet.core.paths import resolve_destination
 from PySide6.QtCore import QObject, Signal, Slot
 
 from .coalesce import EventCoalescer
+from .qtcompat import emit
 from .resume import InterruptedTransfer, discard_interrupted, read_interrupted
 
 TICK_SECONDS = 0.05
@@ -168,12 +169,12 @@ class ReceiveWorker(QObject):
         )
         with self._emit_lock:
             self._flush_locked()
-            self.transferFinished.emit(finished)
+            emit(self.transferFinished, finished)
 
     @Slot(str)
     def inspect(self, path: str) -> None:
         """Resolve a chosen or dropped path to a folder and read any interrupted transfer there."""
-        self.folderInspected.emit(inspect_folder(path))
+        emit(self.folderInspected, inspect_folder(path))
 
     @Slot(str)
     def discard(self, folder: str) -> None:
@@ -181,13 +182,14 @@ class ReceiveWorker(QObject):
         try:
             discard_interrupted(Path(folder))
         except OSError as err:
-            self.discarded.emit(
+            emit(
+                self.discarded,
                 folder,
                 f"Could not discard the interrupted transfer: {err.strerror or err}. "
                 "Check the folder's permissions.",
             )
             return
-        self.discarded.emit(folder, "")
+        emit(self.discarded, folder, "")
 
     # -- the receiver's side --------------------------------------------------------------------
 
@@ -200,7 +202,7 @@ class ReceiveWorker(QObject):
             with self._emit_lock:
                 # Statuses the lock reported while preparing refer to these rows: rows first.
                 self._started = True
-                self.transferStarted.emit(event)
+                emit(self.transferStarted, event)
                 self._flush_locked()
         elif isinstance(event, TransferFinished):
             self._finished = event
@@ -242,7 +244,7 @@ class ReceiveWorker(QObject):
     def _flush_locked(self) -> None:
         batch = self._coalescer.take()
         if batch:
-            self.updates.emit(batch)
+            emit(self.updates, batch)
 
 
 def inspect_folder(path: str) -> FolderInfo:

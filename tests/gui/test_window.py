@@ -9,6 +9,7 @@ from inlet.core.events import FileProgress, FileStatus, FileStatusChanged, Trans
 from inlet.core.lock import TransferLockManager
 from inlet.core.paths import LOCK_FILENAME
 from inlet.gui.model import Column, RowAction
+from inlet.gui.qtcompat import emit
 from inlet.gui.widgets import BannerKind
 from inlet.gui.window import SETTINGS_DESTINATION, MainWindow
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
@@ -292,7 +293,7 @@ def test_done_rows_open_and_show_in_folder(qtbot, make_window, tmp_path):
         str(tmp_path / "photos"),
     ]
     window.table.setCurrentIndex(window.model.index(2, 0))  # Enter on a row: its first action
-    window.table.activated.emit(window.model.index(2, 0))
+    emit(window.table.activated, window.model.index(2, 0))
     assert window.opened[-1].toLocalFile() == str(tmp_path / "notes" / "todo.txt")
 
 

@@ -16,6 +16,7 @@ from inlet.core.events import (
 )
 from inlet.core.lock import TransferLockManager
 from inlet.core.paths import LOCK_FILENAME
+from inlet.gui.qtcompat import emit
 from inlet.gui.worker import TICK_SECONDS, ReceiveRequest, ReceiveWorker, inspect_folder
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -83,7 +84,7 @@ def harness_for(qtbot):
 
 def run(qtbot, harness: Harness, dest: Path, **kw) -> TransferFinished:
     harness.worker.prepare()
-    harness.request.emit(ReceiveRequest(CODE, dest, **kw))
+    emit(harness.request, ReceiveRequest(CODE, dest, **kw))
     qtbot.waitUntil(lambda: any(k == "finished" for k, _, _ in harness.events), timeout=20_000)
     return harness.events[-1][1]
 
@@ -135,7 +136,7 @@ def test_cancel_reaches_a_blocked_receiver_off_the_gui_thread(qtbot, harness_for
     harness, factory = harness_for(block_until_cancelled([("a", 100)]))
     with qtbot.waitSignal(harness.worker.transferStarted, timeout=10_000):
         harness.worker.prepare()
-        harness.request.emit(ReceiveRequest(CODE, tmp_path))
+        emit(harness.request, ReceiveRequest(CODE, tmp_path))
     with qtbot.waitSignal(harness.worker.transferFinished, timeout=10_000) as blocker:
         harness.worker.cancel()  # from the GUI thread, while run() blocks the worker thread
     assert blocker.args[0].resumable
@@ -149,7 +150,7 @@ def test_a_cancel_before_the_receive_starts_is_not_lost(qtbot, harness_for, tmp_
     harness.worker.prepare()
     harness.worker.cancel()
     with qtbot.waitSignal(harness.worker.transferFinished, timeout=10_000):
-        harness.request.emit(ReceiveRequest(CODE, tmp_path))
+        emit(harness.request, ReceiveRequest(CODE, tmp_path))
     assert factory.created[0].cancelled.is_set()
 
 
@@ -168,7 +169,7 @@ def test_overwrite_choices_reach_the_receiver_before_and_during_the_run(
     harness, _ = harness_for(script)
     with qtbot.waitSignal(harness.worker.transferStarted, timeout=10_000):
         harness.worker.prepare()
-        harness.request.emit(ReceiveRequest(CODE, tmp_path, overwrite={"a": True}))
+        emit(harness.request, ReceiveRequest(CODE, tmp_path, overwrite={"a": True}))
     harness.worker.set_overwrite("b", True)
     with qtbot.waitSignal(harness.worker.transferFinished, timeout=10_000):
         harness.worker.cancel()
@@ -254,7 +255,7 @@ def test_discard_in_the_worker_thread(qtbot, harness_for, tmp_path):
     sender = Sender()
     sender.discard.connect(harness.worker.discard)
     with qtbot.waitSignal(harness.worker.discarded, timeout=10_000):
-        sender.discard.emit(str(tmp_path))
+        emit(sender.discard, str(tmp_path))
     assert done == [(str(tmp_path), "")]
     assert not (tmp_path / LOCK_FILENAME).exists()
     assert not (tmp_path / "sub" / "b.bin.part").exists()
