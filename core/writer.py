@@ -99,8 +99,15 @@ class FileWriter:
         self.lock_key = lock_key
         self.dest_dir = root
         self.warnings_log = Path(warnings_log) if warnings_log else root / WARNINGS_LOG
-        entry = lock_manager.entry(lock_key) if lock_manager is not None else None
-        self.status = entry.status if entry is not None else FileStatus.PENDING
+        # What the lock records for this file (held bytes, prefix hash); this writer keeps it in
+        # step, so it never has to read its entry back.
+        self.status = FileStatus.PENDING
+        self._recorded_held, self._recorded_prefix = 0, None
+        if lock_manager is not None:
+            record = lock_manager.record(lock_key)
+            if record is None:
+                raise KeyError(f"the transfer lock has no entry for {lock_key!r}")
+            self.status, self._recorded_held, self._recorded_prefix = record
         self._resume_request = 0
         self._prefix_sha256: str | None = None
 
@@ -148,10 +155,8 @@ class FileWriter:
             self.needs_rehash = False
             self._start_fresh(None)
             return
-        if prefix_sha256 is None and self.lock_manager is not None:
-            entry = self.lock_manager.entry(self.lock_key)
-            if entry is not None and entry.transferred_bytes == resume_bytes:
-                prefix_sha256 = entry.partial_hash
+        if prefix_sha256 is None and self._recorded_held == resume_bytes:
+            prefix_sha256 = self._recorded_prefix
         self._resume_request = resume_bytes
         self._prefix_sha256 = prefix_sha256.lower() if prefix_sha256 else None
         self.needs_rehash = True
@@ -213,12 +218,8 @@ class FileWriter:
         except OSError as err:
             self._os_failure(err, "could not create its .part file")
             return 0
-        lock = self.lock_manager
-        if lock is not None and self.lock_key in lock:
-            entry = lock.entry(self.lock_key)
-            final = (FileStatus.COMPLETED, FileStatus.FAILED)
-            if entry is not None and entry.transferred_bytes and entry.status not in final:
-                lock.update_progress(self.lock_key, 0, hashlib.sha256().hexdigest())
+        if self._recorded_held and self.status in (FileStatus.PENDING, FileStatus.IN_PROGRESS):
+            self._record_progress()
         return 0
 
     # ----------------------------------------------------------------- writing
@@ -249,7 +250,7 @@ class FileWriter:
             return 0
         view = memoryview(data)[:n]
         if self.status is FileStatus.PENDING:
-            self._set_status(FileStatus.IN_PROGRESS)
+            self.status = FileStatus.IN_PROGRESS  # the lock moves it with the first progress
         start = self.written
         try:
             self._write_at(start, view)
@@ -263,11 +264,16 @@ class FileWriter:
             return 0
         self.hasher.update(view)
         self.written = start + n
+        self._record_progress()
+        return n
+
+    def _record_progress(self) -> None:
+        """Tell the lock what the ``.part`` holds now (it syncs the bytes before recording)."""
+        self._recorded_held, self._recorded_prefix = self.written, self.hasher.hexdigest()
         if self.lock_manager is not None:
             self.lock_manager.update_progress(
-                self.lock_key, self.written, self.hasher.hexdigest(), part_file=self.part_file
+                self.lock_key, self.written, self._recorded_prefix, part_file=self.part_file
             )
-        return n
 
     def _write_at(self, position: int, view: memoryview) -> None:
         """Open, write at ``position``, close: no handle outlives the call (seed: no FD leaks)."""
@@ -432,9 +438,10 @@ class FileWriter:
 
     def _set_status(self, status: FileStatus, reason: str | None = None) -> None:
         self.status = status
-        lock = self.lock_manager
-        if lock is not None and self.lock_key in lock:
-            lock.set_status(self.lock_key, status, reason=reason)
+        if status is FileStatus.PENDING:  # the lock forgets held bytes on this transition
+            self._recorded_held, self._recorded_prefix = 0, None
+        if self.lock_manager is not None:
+            self.lock_manager.set_status(self.lock_key, status, reason=reason)
 
     def _log(self, message: str) -> None:
         """Append one line to ``transfer_warnings.log``; logging must never stop a transfer."""
