@@ -20,17 +20,22 @@ from inlet.core.events import FileProgress, FileStatusChanged
 class UpdateBatch:
     """Everything that changed since the last batch.
 
-    ``statuses`` keeps every lock transition in order (none may be lost: each moves a counter);
-    ``progress`` keeps only the latest byte count per file, and only counts reported *after* that
-    file's last status change in this batch, so applying statuses first and progress second
-    replays the events faithfully.
+    ``events`` keeps every lock transition in order (none may be lost: each moves a counter),
+    each preceded by the last byte count its file reported before it (a failed file keeps
+    showing how far it got). ``progress`` keeps only the latest byte count per file reported
+    *after* that file's last transition, so applying ``events`` first and ``progress`` second
+    replays the receiver faithfully with at most one progress entry per transition.
     """
 
-    statuses: tuple[FileStatusChanged, ...] = ()
+    events: tuple[FileStatusChanged | FileProgress, ...] = ()
     progress: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def statuses(self) -> list[FileStatusChanged]:
+        return [e for e in self.events if isinstance(e, FileStatusChanged)]
+
     def __bool__(self) -> bool:
-        return bool(self.statuses or self.progress)
+        return bool(self.events or self.progress)
 
 
 class EventCoalescer:
@@ -38,28 +43,27 @@ class EventCoalescer:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._statuses: list[FileStatusChanged] = []
-        self._progress: dict[str, int] = {}
+        self._events: list[FileStatusChanged | FileProgress] = []
+        self._progress: dict[str, FileProgress] = {}
 
     def add(self, event: object) -> bool:
         """Buffer ``event``; False when it is not a per-file event (the caller handles it)."""
         if isinstance(event, FileProgress):
             with self._lock:
-                self._progress[event.name] = event.held
+                self._progress[event.name] = event
             return True
         if isinstance(event, FileStatusChanged):
             with self._lock:
-                # Progress reported before this transition is superseded by it (a completed file
-                # is full, a reset one starts again from zero).
-                self._progress.pop(event.name, None)
-                self._statuses.append(event)
+                before = self._progress.pop(event.name, None)
+                if before is not None:
+                    self._events.append(before)
+                self._events.append(event)
             return True
         return False
 
     def take(self) -> UpdateBatch:
         """Everything buffered so far, leaving the buffer empty."""
         with self._lock:
-            batch = UpdateBatch(tuple(self._statuses), self._progress)
-            self._statuses = []
-            self._progress = {}
-        return batch
+            events, progress = self._events, self._progress
+            self._events, self._progress = [], {}
+        return UpdateBatch(tuple(events), {name: p.held for name, p in progress.items()})

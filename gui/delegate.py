@@ -73,7 +73,11 @@ class TransferDelegate(QStyledItemDelegate):
             if column == Column.STATUS:
                 option = QStyleOptionViewItem(option)
                 state = index.data(Role.STATE)
-                color = {RowState.FAILED: FAILED_COLOR, RowState.DONE: DONE_COLOR}.get(state)
+                color = {
+                    RowState.FAILED: FAILED_COLOR,
+                    RowState.DONE: DONE_COLOR,
+                    RowState.ALREADY_HERE: DONE_COLOR,
+                }.get(state)
                 if color is not None and not option.state & QStyle.StateFlag.State_Selected:
                     option.palette.setColor(QPalette.ColorRole.Text, color)
             super().paint(painter, option, index)

@@ -12,7 +12,7 @@ from enum import IntEnum, StrEnum
 from pathlib import Path
 
 from inlet.core.errors import UnsafeNameError
-from inlet.core.events import FileStatus, FileStatusChanged, TransferStarted
+from inlet.core.events import FileProgress, FileStatus, FileStatusChanged, TransferStarted
 from inlet.core.paths import normalized_name
 from inlet.core.progress import format_size
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
@@ -217,7 +217,12 @@ class TransferModel(QAbstractTableModel):
             return self._text(row, column, accessible=role != Qt.ItemDataRole.DisplayRole)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, column)
-        if role == Qt.ItemDataRole.CheckStateRole and column == Column.OVERWRITE and row.conflict:
+        if (
+            role == Qt.ItemDataRole.CheckStateRole
+            and column == Column.OVERWRITE
+            and row.conflict
+            and self._can_toggle(row)
+        ):
             checked = row.overwrite_effective(self._default_overwrite)
             return Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.TextAlignmentRole and column == Column.SIZE:
@@ -236,15 +241,18 @@ class TransferModel(QAbstractTableModel):
         if column == Column.OVERWRITE:
             if not row.conflict:
                 return "" if not accessible else "no existing file"
-            if row.overwrite_effective(self._default_overwrite):
-                return "Replace"
-            return "Keep both"
+            replace = row.overwrite_effective(self._default_overwrite)
+            if not self._can_toggle(row):  # decided: say what happened
+                return "Replaced" if replace else "Kept both"
+            return "Replace" if replace else "Keep both"
         if column == Column.ACTION:
             return ", ".join(a.value for a in self._actions(row)) if accessible else ""
         return None
 
     def _actions(self, row: FileRow) -> tuple[RowAction, ...]:
-        return () if self._busy else row.actions()
+        """While a receive runs, no Retry (the engine retries by itself); Open still works."""
+        actions = row.actions()
+        return tuple(a for a in actions if a != RowAction.RETRY) if self._busy else actions
 
     def _tooltip(self, row: FileRow, column: Column) -> str | None:
         if column == Column.OVERWRITE and row.conflict:
@@ -332,7 +340,7 @@ class TransferModel(QAbstractTableModel):
         self._changed(changed, Column.OVERWRITE, Column.OVERWRITE)
 
     def set_busy(self, busy: bool) -> None:
-        """While a receive runs, rows offer no Retry (the engine retries by itself)."""
+        """While a receive runs, rows offer no Retry (see `_actions`)."""
         if busy != self._busy:
             self._busy = busy
             self._changed(set(range(len(self._rows))), Column.ACTION, Column.ACTION)
@@ -397,28 +405,36 @@ class TransferModel(QAbstractTableModel):
         emit(self.countsChanged)
 
     def apply(self, batch: UpdateBatch) -> None:
-        """Apply a worker batch: statuses in order, then the latest byte counts."""
+        """Apply a worker batch: events in order, then the latest byte counts."""
         changed: set[int] = set()
         counts_moved = False
-        for event in batch.statuses:
-            i = self._apply_status(event)
+        for event in batch.events:
+            if isinstance(event, FileProgress):
+                i = self._apply_progress(event.name, event.held)
+            else:
+                i = self._apply_status(event)
+                counts_moved = counts_moved or i is not None
             if i is not None:
                 changed.add(i)
-                counts_moved = True
         for name, held in batch.progress.items():
-            i = self.find(name)
-            if i is None:
-                continue
-            row = self._rows[i]
-            if row.status in (FileStatus.COMPLETED, FileStatus.FAILED) or row.held == held:
-                continue
-            row.held = held
-            if row.status == FileStatus.PENDING:
-                row.status = FileStatus.IN_PROGRESS  # bytes flow before the lock says so
-            changed.add(i)
+            i = self._apply_progress(name, held)
+            if i is not None:
+                changed.add(i)
         self._changed(changed, Column.PROGRESS, Column.ACTION)
         if counts_moved:
             emit(self.countsChanged)
+
+    def _apply_progress(self, name: str, held: int) -> int | None:
+        i = self.find(name)
+        if i is None:
+            return None
+        row = self._rows[i]
+        if row.status in (FileStatus.COMPLETED, FileStatus.FAILED) or row.held == held:
+            return None
+        row.held = held
+        if row.status == FileStatus.PENDING:
+            row.status = FileStatus.IN_PROGRESS  # bytes flow before the lock says so
+        return i
 
     def _apply_status(self, event: FileStatusChanged) -> int | None:
         i = self.find(event.name)

@@ -219,6 +219,7 @@ class MainWindow(QMainWindow):
         self.cancel_button.setAccessibleName("Cancel the transfer")
         self.cancel_button.setToolTip("Stop receiving; everything received so far is kept (Esc)")
         self.cancel_button.setEnabled(False)
+        self.summary_label.setContentsMargins(6, 0, 0, 0)
         status.addWidget(self.summary_label, 1)
         status.addPermanentWidget(self.overall_bar)
         status.addPermanentWidget(self.cancel_button)
@@ -500,7 +501,7 @@ class MainWindow(QMainWindow):
         self.model.apply(batch)
         # The totals follow the rows' byte counts (a completion carries no progress event of
         # its own once coalesced, yet its file is now whole).
-        touched = dict.fromkeys([*(s.name for s in batch.statuses), *batch.progress])
+        touched = dict.fromkeys([*(e.name for e in batch.events), *batch.progress])
         for name in touched:
             i = self.model.find(name)
             if i is not None:

@@ -21,14 +21,20 @@ def test_keeps_every_status_and_only_the_latest_progress():
 
 
 @pytest.mark.timeout(10)
-def test_a_status_change_supersedes_earlier_progress_of_that_file():
-    """A file reset for a retry must not show its old byte count after the reset."""
+def test_progress_before_a_status_change_stays_in_order_before_it():
+    """A failed file shows how far it got; a file reset for a retry starts again from zero."""
     c = EventCoalescer()
+    c.add(FileProgress("a", 500, 1000))
     c.add(FileProgress("a", 900, 1000))
     c.add(FileStatusChanged("a", FileStatus.FAILED, FileStatus.IN_PROGRESS, reason="hash"))
     c.add(FileStatusChanged("a", FileStatus.PENDING, FileStatus.FAILED))
     c.add(FileProgress("a", 10, 1000))
     batch = c.take()
+    assert batch.events == (
+        FileProgress("a", 900, 1000),
+        FileStatusChanged("a", FileStatus.FAILED, FileStatus.IN_PROGRESS, reason="hash"),
+        FileStatusChanged("a", FileStatus.PENDING, FileStatus.FAILED),
+    )
     assert [s.status for s in batch.statuses] == [FileStatus.FAILED, FileStatus.PENDING]
     assert batch.progress == {"a": 10}
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from inlet.core.events import FileStatus, FileStatusChanged
+from inlet.core.events import FileProgress, FileStatus, FileStatusChanged
 from inlet.core.lock import LockSummary
 from inlet.gui.coalesce import UpdateBatch
 from inlet.gui.model import (
@@ -89,6 +89,10 @@ def test_done_under_another_name_says_so(model):
         )
     )
     assert text(model, 2, Column.STATUS) == "Done, saved as todo_1.txt"
+    # decided: the toggle gives way to what happened
+    overwrite = model.index(2, Column.OVERWRITE)
+    assert model.data(overwrite) == "Kept both"
+    assert model.data(overwrite, Qt.ItemDataRole.CheckStateRole) is None
 
 
 @pytest.mark.timeout(10)
@@ -100,6 +104,20 @@ def test_already_here_and_resumed_bytes(qtbot):
     assert text(m, 1, Column.PROGRESS) == "40%"
     assert m.counts() == (1, 0, 2)
     assert m.data(m.index(0, 0), Role.ACTIONS) == (RowAction.OPEN, RowAction.SHOW)
+
+
+@pytest.mark.timeout(10)
+def test_a_failed_file_shows_how_far_it_got(model):
+    model.apply(
+        UpdateBatch(
+            (
+                FileProgress("photos/b.jpg", 500, 2000),
+                status("photos/b.jpg", FileStatus.FAILED, FileStatus.IN_PROGRESS, reason="disk"),
+            )
+        )
+    )
+    assert text(model, 1, Column.PROGRESS) == "25%"
+    assert text(model, 1, Column.STATUS) == "Failed: disk"
 
 
 @pytest.mark.timeout(10)
@@ -164,8 +182,12 @@ def test_actions_follow_the_state_and_hide_while_busy(model):
     assert actions == [(RowAction.OPEN, RowAction.SHOW), (RowAction.RETRY,), (), ()]
     accessible = model.data(model.index(0, Column.ACTION), Qt.ItemDataRole.AccessibleTextRole)
     assert accessible == "Open, Show in folder"
-    model.set_busy(True)
+    model.set_busy(True)  # while receiving: no Retry, but a done file can be opened
     assert model.data(model.index(1, Column.ACTION), Role.ACTIONS) == ()
+    assert model.data(model.index(0, Column.ACTION), Role.ACTIONS) == (
+        RowAction.OPEN,
+        RowAction.SHOW,
+    )
 
 
 @pytest.mark.timeout(10)
