@@ -104,6 +104,20 @@ class ResumeEntry:
     final_path: str | None = None
     why: str = ""  # why a file that had some state starts fresh (empty otherwise)
 
+    @property
+    def completed(self) -> bool:
+        return self.action is ResumeAction.SKIP
+
+    @property
+    def held(self) -> int:
+        """Bytes already held: the whole file when skipped, else the verified prefix."""
+        return self.held_bytes
+
+    @property
+    def sha256(self) -> str | None:
+        """The whole file's SHA-256 when it is already complete."""
+        return self.original_sha256
+
 
 @dataclass(frozen=True)
 class ResumePlan:
@@ -120,6 +134,9 @@ class ResumePlan:
 
     def __getitem__(self, name: str) -> ResumeEntry:
         return self.entries[name]
+
+    def get(self, name: str, default: ResumeEntry | None = None) -> ResumeEntry | None:
+        return self.entries.get(name, default)
 
     def _with(self, action: ResumeAction) -> list[ResumeEntry]:
         return [e for e in self.entries.values() if e.action is action]
@@ -480,6 +497,8 @@ class TransferLockManager:
         plan = self.plan_resume(files)
         self.create(files, sender_ip, plan)
         return plan
+
+    prepare = start  # the name the receiver uses
 
     # ----------------------------------------------------------------- changes
     def set_status(

@@ -110,6 +110,7 @@ class FileWriter:
             self.status, self._recorded_held, self._recorded_prefix = record
         self._resume_request = 0
         self._prefix_sha256: str | None = None
+        self._retryable = False
 
     # ----------------------------------------------------------------- state
     @property
@@ -120,6 +121,16 @@ class FileWriter:
     @property
     def failed(self) -> bool:
         return self.status is FileStatus.FAILED
+
+    @property
+    def failed_reason(self) -> str | None:
+        """Why the file failed, in words for a person (None while it has not failed)."""
+        return self.failure_reason if self.failed else None
+
+    @property
+    def retryable(self) -> bool:
+        """Failed in a way a resend can fix (bad hash, missing bytes), not a local refusal."""
+        return self.failed and self._retryable
 
     def set_overwrite(self, enabled: bool) -> None:
         """Change the row's overwrite choice; it is read when the file is completed."""
@@ -312,11 +323,12 @@ class FileWriter:
             if self.failed:
                 return False
         if self.written != self.size:
-            self._fail(f"only {self.written} of {self.size} bytes arrived")
+            self._fail(f"only {self.written} of {self.size} bytes arrived", retryable=True)
             return False
         digest = self.hasher.hexdigest()
         if digest != expected_sha256.strip().lower():
-            self._fail("hash mismatch", f"got {digest}, the sender has {expected_sha256}")
+            detail = f"got {digest}, the sender has {expected_sha256}"
+            self._fail("hash mismatch", detail, retryable=True)
             return False
         if self.status is FileStatus.PENDING:
             self._set_status(FileStatus.IN_PROGRESS)
@@ -369,6 +381,10 @@ class FileWriter:
 
     def _claim_free_name(self, target: Path) -> Path:
         """``target`` or the first free ``name_N.ext``, taken without replacing anything."""
+        if _same_file(self.part_file, target):
+            # A crash between link and unlink left the verified file under both names.
+            os.unlink(self.part_file)
+            return target
         for _ in range(1000):
             candidate = conflict_free_path(target)
             try:
@@ -431,9 +447,10 @@ class FileWriter:
             reason = f"{self.lock_key} {what}: {detail}"
         self._fail(reason)
 
-    def _fail(self, reason: str, detail: str | None = None) -> None:
+    def _fail(self, reason: str, detail: str | None = None, *, retryable: bool = False) -> None:
         self._log(f"{reason} ({detail})" if detail else reason)
         self.failure_reason = reason
+        self._retryable = retryable
         self._set_status(FileStatus.FAILED, reason=reason)
 
     def _set_status(self, status: FileStatus, reason: str | None = None) -> None:
@@ -452,6 +469,14 @@ class FileWriter:
 
 class _PartChanged(Exception):
     """The ``.part`` no longer holds what this writer wrote (someone else touched it)."""
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Both names are hard links of one file (a symlink never counts)."""
+    try:
+        return os.path.samestat(os.lstat(a), os.lstat(b))
+    except OSError:
+        return False
 
 
 def _move_no_replace(src: Path, dst: Path) -> None:
