@@ -251,6 +251,7 @@ class TransferLockManager:
         self._timestamp: datetime | None = None
         self._last_flush = clock()
         self.stale = False  # set by load() when it ignored a lock older than stale_after
+        self.resumed = False  # the lock continues an interrupted session (set by create)
         self.load_notes: list[str] = []  # what load() tolerated (a torn journal line, ...)
 
     # ----------------------------------------------------------------- paths and queries
@@ -444,6 +445,7 @@ class TransferLockManager:
         if len(new_files) != len(pairs):
             raise ValueError("the file list names a file twice")
         session = plan.session_id if plan is not None and plan.session_id else None
+        self.resumed = session is not None
         self._header = {
             "version": LOCK_VERSION,
             "session_id": session or str(uuid.uuid4()),

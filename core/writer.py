@@ -22,6 +22,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import stat
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -111,6 +112,9 @@ class FileWriter:
         self._resume_request = 0
         self._prefix_sha256: str | None = None
         self._retryable = False
+        # Resuming an interrupted session: a file already under its final name with exactly
+        # this content is our own earlier result (see _claim_free_name).
+        self._resuming = bool(lock_manager is not None and lock_manager.resumed)
 
     # ----------------------------------------------------------------- state
     @property
@@ -381,8 +385,11 @@ class FileWriter:
 
     def _claim_free_name(self, target: Path) -> Path:
         """``target`` or the first free ``name_N.ext``, taken without replacing anything."""
-        if _same_file(self.part_file, target):
-            # A crash between link and unlink left the verified file under both names.
+        if self._resuming and _holds_exactly(target, self.size, self.hasher.hexdigest()):
+            # A crash after our own rename (or between link and unlink) but before the lock
+            # said "completed": the file under the final name is this very content, so a
+            # name_1 copy would be a duplicate.
+            self._log(f"{target.name} already holds exactly these verified bytes; kept it")
             os.unlink(self.part_file)
             return target
         for _ in range(1000):
@@ -471,12 +478,19 @@ class _PartChanged(Exception):
     """The ``.part`` no longer holds what this writer wrote (someone else touched it)."""
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    """Both names are hard links of one file (a symlink never counts)."""
+def _holds_exactly(path: Path, size: int, sha256_hex: str) -> bool:
+    """``path`` is a regular file of ``size`` bytes hashing to ``sha256_hex`` (read in chunks)."""
     try:
-        return os.path.samestat(os.lstat(a), os.lstat(b))
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size != size:
+            return False
+        hasher = hashlib.sha256()
+        with open(path, "rb") as f:
+            while block := f.read(READ_CHUNK):
+                hasher.update(block)
     except OSError:
         return False
+    return hasher.hexdigest() == sha256_hex
 
 
 def _move_no_replace(src: Path, dst: Path) -> None:
