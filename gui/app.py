@@ -14,6 +14,17 @@ ORGANIZATION = "Inlet"
 APPLICATION = "Inlet"
 
 
+#: How often a busy Python thread hands the interpreter over (seconds; Python's default is 5 ms).
+#: The GUI thread re-enters Python for every painted cell; while the receiver thread is busy each
+#: re-entry can wait a whole interval, so a shorter one keeps painting smooth during a transfer.
+SWITCH_INTERVAL = 0.001
+
+
+def tune_interpreter() -> None:
+    """Make the interpreter share itself fairly between the receiver and the window."""
+    sys.setswitchinterval(SWITCH_INTERVAL)
+
+
 def make_application(argv: list[str] | None = None) -> QApplication:
     """The QApplication, named so QSettings and the desktop find Inlet's settings and launcher."""
     app = QApplication.instance()
@@ -24,6 +35,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationDisplayName(APPLICATION)
     app.setDesktopFileName("inlet")
     app.setWindowIcon(app_icon())
+    tune_interpreter()
     return app  # type: ignore[return-value]
 
 

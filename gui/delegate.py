@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtCore import Signal as _Signal
-from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPalette
+from PySide6.QtGui import QFontMetrics, QMouseEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QStyle,
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QStyleOptionViewItem,
 )
 
-from .model import Column, Role, RowAction, RowState
+from .model import DONE_COLOR, FAILED_COLOR, Column, Role, RowAction, RowState
 from .qtcompat import emit
 
 Index = QModelIndex | QPersistentModelIndex
@@ -30,9 +30,6 @@ Index = QModelIndex | QPersistentModelIndex
 BUTTON_PADDING = 10  # horizontal, each side of a painted button's text
 BUTTON_SPACING = 4
 BAR_MARGIN = 3
-
-FAILED_COLOR = QColor("#c62828")
-DONE_COLOR = QColor("#2e7d32")
 
 
 def button_rects(
@@ -69,17 +66,7 @@ class TransferDelegate(QStyledItemDelegate):
             self._paint_progress(painter, option, index)
         elif column == Column.ACTION:
             self._paint_actions(painter, option, index)
-        else:
-            if column == Column.STATUS:
-                option = QStyleOptionViewItem(option)
-                state = index.data(Role.STATE)
-                color = {
-                    RowState.FAILED: FAILED_COLOR,
-                    RowState.DONE: DONE_COLOR,
-                    RowState.ALREADY_HERE: DONE_COLOR,
-                }.get(state)
-                if color is not None and not option.state & QStyle.StateFlag.State_Selected:
-                    option.palette.setColor(QPalette.ColorRole.Text, color)
+        else:  # the window installs this delegate on those two columns only; be safe anyway
             super().paint(painter, option, index)
 
     def _background(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> QStyle:

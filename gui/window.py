@@ -7,11 +7,13 @@ and passes commands to a running receive through the worker's thread-safe method
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from pathlib import Path
 
 from inlet.core.codes import TransferCode, parse_code
 from inlet.core.errors import CodeError
-from inlet.core.events import FileProgress, TransferFinished, TransferStarted
+from inlet.core.events import FileProgress, TransferFinished
 from inlet.core.progress import TransferTotals, format_duration, format_size
 from PySide6.QtCore import QModelIndex, QPoint, QSettings, Qt, QThread, QTimer, QUrl, Signal
 from PySide6.QtGui import (
@@ -49,10 +51,12 @@ from .delegate import TransferDelegate
 from .model import Column, FileRow, Role, RowAction, TransferModel
 from .qtcompat import emit
 from .widgets import Banner, BannerKind, DropOverlay, MessageDialog, Notifier, app_icon
-from .worker import FolderInfo, ReceiveRequest, ReceiverFactory, ReceiveWorker
+from .worker import FolderInfo, ReceiveRequest, ReceiverFactory, ReceiveWorker, SessionStart
 
 SETTINGS_DESTINATION = "destination"
 STATUS_REFRESH_MS = 200
+DRAIN_BUDGET = 0.012  # seconds of model updates per turn of the event loop
+DRAIN_SLICE = 250  # events applied between two looks at the clock
 HINT_STYLE = "color: #c62828;"
 
 
@@ -180,8 +184,10 @@ class MainWindow(QMainWindow):
 
         self.table = QTableView(central)
         self.table.setModel(self.model)
+        # Only the painted columns go through Python; text and check boxes stay in C++.
         self.delegate = TransferDelegate(self.table)
-        self.table.setItemDelegate(self.delegate)
+        self.table.setItemDelegateForColumn(Column.PROGRESS, self.delegate)
+        self.table.setItemDelegateForColumn(Column.ACTION, self.delegate)
         self.table.setAccessibleName("Incoming files")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -246,6 +252,12 @@ class MainWindow(QMainWindow):
         for action in (self.open_action, self.show_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.table.addAction(action)
+        self._backlog: deque[UpdateBatch] = deque()
+        self._backlog_offset = 0
+        self._pending_finish: TransferFinished | None = None
+        self._drain_timer = QTimer(self)
+        self._drain_timer.setSingleShot(True)
+        self._drain_timer.setInterval(0)
         self._status_timer = QTimer(self)
         self._status_timer.setSingleShot(True)
         self._status_timer.setInterval(STATUS_REFRESH_MS)
@@ -289,6 +301,7 @@ class MainWindow(QMainWindow):
         self.open_action.triggered.connect(lambda: self._current_action(RowAction.OPEN))
         self.show_action.triggered.connect(lambda: self._current_action(RowAction.SHOW))
         self._status_timer.timeout.connect(self._refresh_status)
+        self._drain_timer.timeout.connect(self._drain)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self._escape)
         QShortcut(QKeySequence("Ctrl+L"), self, activated=self._focus_code)
 
@@ -357,7 +370,7 @@ class MainWindow(QMainWindow):
             self.banner.show_message(BannerKind.ERROR, info.error, discard=True)
         elif info.interrupted is not None:
             self._interrupted = True
-            self.model.show_saved(info.interrupted)
+            self.model.show_saved(info.interrupted, info.rows)
             self.banner.show_message(
                 BannerKind.WARNING,
                 f"Interrupted transfer found here: {info.interrupted.describe()}. Paste the "
@@ -490,14 +503,43 @@ class MainWindow(QMainWindow):
     def _overwrite_changed(self, name: str, replace_existing: bool) -> None:
         self.worker.set_overwrite(name, replace_existing)
 
-    def _on_started(self, started: TransferStarted) -> None:
+    def _on_started(self, start: SessionStart) -> None:
         self._interrupted = False
         self.totals = TransferTotals()
-        self.totals.handle(started)
-        self.model.start(started)
+        self.totals.handle(start.event)
+        self.model.start(start.event, start.rows)
         self._refresh_status()
 
     def _on_updates(self, batch: UpdateBatch) -> None:
+        """Queue a batch; `_drain` applies it in slices so no turn of the event loop stalls."""
+        self._backlog.append(batch)
+        if not self._drain_timer.isActive():
+            self._drain_timer.start()
+
+    def _drain(self) -> None:
+        """Apply queued batches for at most DRAIN_BUDGET seconds, then let the loop breathe.
+
+        A batch from 10,000 small files can hold tens of thousands of events; applied at once
+        it would freeze the window for a few hundred milliseconds.
+        """
+        deadline = time.perf_counter() + DRAIN_BUDGET
+        while self._backlog and time.perf_counter() < deadline:
+            batch = self._backlog[0]
+            if self._backlog_offset < len(batch.events):
+                end = self._backlog_offset + DRAIN_SLICE
+                self._apply(UpdateBatch(batch.events[self._backlog_offset : end]))
+                self._backlog_offset = end
+                continue
+            self._apply(UpdateBatch(progress=batch.progress))
+            self._backlog.popleft()
+            self._backlog_offset = 0
+        if self._backlog:
+            self._drain_timer.start()
+        elif self._pending_finish is not None:
+            finished, self._pending_finish = self._pending_finish, None
+            self._on_finished(finished)
+
+    def _apply(self, batch: UpdateBatch) -> None:
         self.model.apply(batch)
         # The totals follow the rows' byte counts (a completion carries no progress event of
         # its own once coalesced, yet its file is now whole).
@@ -510,6 +552,9 @@ class MainWindow(QMainWindow):
         self._schedule_status()
 
     def _on_finished(self, finished: TransferFinished) -> None:
+        if self._backlog:  # the rows first, then the verdict
+            self._pending_finish = finished
+            return
         self.running = False
         self.last_finished = finished
         self._set_busy(False)
@@ -634,9 +679,7 @@ class MainWindow(QMainWindow):
             if eta is not None and held < size:
                 parts.append(f"{format_duration(eta)} left")
         else:
-            rows = self.model.rows()
-            held = sum(r.held for r in rows)
-            size = sum(r.size for r in rows)
+            held, size = self.model.held_bytes, self.model.total_bytes
             parts = [f"{done} of {total} files", f"{format_size(held)} of {format_size(size)}"]
         if failed:
             parts.append(f"{failed} failed")

@@ -17,6 +17,8 @@ cannot deliver commands or timers meanwhile. Two things make up for it:
 
 from __future__ import annotations
 
+import gc
+import os
 import threading
 import traceback
 from collections.abc import Callable
@@ -26,10 +28,11 @@ from pathlib import Path
 from inlet.core.codes import TransferCode
 from inlet.core.errors import InletError, UnsafeNameError
 from inlet.core.events import TransferFinished, TransferStarted
-from inlet.core.paths import resolve_destination
+from inlet.core.paths import split_name
 from PySide6.QtCore import QObject, Signal, Slot
 
 from .coalesce import EventCoalescer
+from .model import RowSet
 from .qtcompat import emit
 from .resume import InterruptedTransfer, discard_interrupted, read_interrupted
 
@@ -56,6 +59,15 @@ class FolderInfo:
     folder: Path | None  # the folder to receive into (a dropped file means its folder)
     interrupted: InterruptedTransfer | None = None
     error: str | None = None
+    rows: RowSet | None = None  # the interrupted transfer's rows, built off the GUI thread
+
+
+@dataclass(frozen=True)
+class SessionStart:
+    """A transfer's file list was accepted: the event, and its rows built off the GUI thread."""
+
+    event: TransferStarted
+    rows: RowSet
 
 
 def _default_factory() -> ReceiverFactory:
@@ -73,7 +85,7 @@ def _receiver_options(request: ReceiveRequest) -> object:
 class ReceiveWorker(QObject):
     """Lives in a worker `QThread`; its slots run there and may block."""
 
-    #: TransferStarted (with ``conflicts`` filled in) — rows can be built
+    #: SessionStart (the TransferStarted with ``conflicts`` filled in, and its rows)
     transferStarted = Signal(object)
     #: UpdateBatch — status changes and progress since the last batch
     updates = Signal(object)
@@ -199,10 +211,16 @@ class ReceiveWorker(QObject):
             return
         if isinstance(event, TransferStarted):
             event = self._with_conflicts(event)
+            start = SessionStart(event, RowSet.for_transfer(event))
+            # A big file list means many long-lived objects (rows here, lock entries in the
+            # core). Python's full collections scan all of them while holding the GIL, which
+            # stalls the GUI thread too; frozen objects are no longer scanned (they are still
+            # freed as usual when their last reference goes).
+            gc.freeze()
             with self._emit_lock:
                 # Statuses the lock reported while preparing refer to these rows: rows first.
                 self._started = True
-                emit(self.transferStarted, event)
+                emit(self.transferStarted, start)
                 self._flush_locked()
         elif isinstance(event, TransferFinished):
             self._finished = event
@@ -221,10 +239,10 @@ class ReceiveWorker(QObject):
             if info.name in own:
                 continue
             try:
-                target = resolve_destination(self._dest, info.name)
-            except (UnsafeNameError, OSError):
+                parts = split_name(info.name)  # no file-system access for an unsafe name
+            except UnsafeNameError:
                 continue
-            if target.exists() or target.is_symlink():
+            if os.path.lexists(os.path.join(self._dest, *parts)):
                 found.add(info.name)
         return replace(event, conflicts=frozenset(found)) if found else event
 
@@ -261,6 +279,6 @@ def inspect_folder(path: str) -> FolderInfo:
         interrupted = read_interrupted(folder)
     except InletError as err:
         return FolderInfo(path, folder, error=str(err))
-    if interrupted is not None and not interrupted.files:
-        interrupted = None
-    return FolderInfo(path, folder, interrupted=interrupted)
+    if interrupted is None or not interrupted.files:
+        return FolderInfo(path, folder)
+    return FolderInfo(path, folder, interrupted, rows=RowSet.for_saved(interrupted))

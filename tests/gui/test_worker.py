@@ -197,7 +197,7 @@ def test_conflicts_are_looked_up_when_the_engine_leaves_them_empty(qtbot, harnes
 
     harness, _ = harness_for(script)
     run(qtbot, harness, tmp_path)
-    event = next(p for k, p, _ in harness.events if k == "started")
+    event = next(p for k, p, _ in harness.events if k == "started").event
     assert event.conflicts == frozenset({"docs/exists.txt"})
 
 
