@@ -134,7 +134,7 @@ class Receiver:
         on_event: Callable[[object], None] | None = None,
     ) -> None:
         self.code = code
-        self.dest_dir = Path(dest_dir)
+        self.dest_dir = Path(dest_dir).expanduser().absolute()
         self.options = options or ReceiverOptions()
         self._emit_callback = on_event
         self._cancelled = threading.Event()
@@ -190,7 +190,7 @@ class Receiver:
                     self._sock.close()
                     self._sock = None
             result.seconds = time.monotonic() - started
-        if self._cancelled.is_set() and not result.ok:
+        if self._cancelled.is_set() and not result.ok and result.message_text is None:
             result.error = str(CancelledError("The transfer was cancelled."))
             result.resumable = True
         self._emit(
@@ -313,14 +313,15 @@ class _Session:
     def _events(self):
         """Yield protocol events, reading the socket whenever the machine needs more bytes."""
         view = memoryview(self._buffer)
+        cancelled = self.receiver._cancelled
         while True:
+            if cancelled.is_set():
+                raise CancelledError("The transfer was cancelled.")
             event = self.conn.next_event()
             if event is not wire.NEED_DATA:
                 yield event
                 continue
             self._flush()
-            if self.receiver._cancelled.is_set():
-                raise CancelledError("The transfer was cancelled.")
             try:
                 n = self.sock.recv_into(view)
             except TimeoutError as err:

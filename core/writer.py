@@ -454,6 +454,10 @@ class FileWriter:
             reason = f"{self.lock_key} {what}: {detail}"
         self._fail(reason)
 
+    def mark_failed(self, reason: str, *, retryable: bool = True) -> None:
+        """Fail this file from outside (the sender could not resend it); its ``.part`` stays."""
+        self._fail(reason, retryable=retryable)
+
     def _fail(self, reason: str, detail: str | None = None, *, retryable: bool = False) -> None:
         self._log(f"{reason} ({detail})" if detail else reason)
         self.failure_reason = reason
