@@ -613,10 +613,11 @@ class MainWindow(QMainWindow):
         self._open_url(QUrl.fromLocalFile(str(target)))
 
     def _path_of(self, file: FileRow) -> Path:
-        if file.final_path:
-            return Path(file.final_path)
+        """Where a row's file is: its final path (absolute, or relative to the folder)."""
         assert self._folder is not None
-        return self._folder.joinpath(*file.name.split("/"))
+        name = file.final_path or file.name
+        path = Path(name)
+        return path if path.is_absolute() else self._folder.joinpath(*name.split("/"))
 
     def _current_action(self, action: RowAction) -> None:
         index = self.table.currentIndex()

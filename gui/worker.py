@@ -210,7 +210,7 @@ class ReceiveWorker(QObject):
         if self._coalescer.add(event):
             return
         if isinstance(event, TransferStarted):
-            event = self._with_conflicts(event)
+            event = self._with_already_done(self._with_conflicts(event))
             start = SessionStart(event, RowSet.for_transfer(event))
             # A big file list means many long-lived objects (rows here, lock entries in the
             # core). Python's full collections scan all of them while holding the GIL, which
@@ -245,6 +245,18 @@ class ReceiveWorker(QObject):
             if os.path.lexists(os.path.join(self._dest, *parts)):
                 found.add(info.name)
         return replace(event, conflicts=frozenset(found)) if found else event
+
+    @staticmethod
+    def _with_already_done(event: TransferStarted) -> TransferStarted:
+        """Fill ``already_done`` when the engine left it empty: files resumed whole.
+
+        Such a file was completed in an earlier session (or is whole and about to be verified,
+        in which case its status events correct the row at once).
+        """
+        if event.already_done or not event.resumed:
+            return event
+        whole = {f.name for f in event.files if f.size and event.resumed.get(f.name) == f.size}
+        return replace(event, already_done=frozenset(whole)) if whole else event
 
     def _pump(self, stop: threading.Event, receiver: object) -> None:
         """Tick until the receive ends: deliver batches, pass a cancel on to the receiver."""
