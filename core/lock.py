@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -50,7 +51,10 @@ DISK_FULL_ERRNOS = frozenset(
 )
 
 _JOURNAL_MAGIC = "inlet_journal"
-_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# ASCII output: names with any code point (even a lone surrogate a hostile peer can send as
+# "\ud800" in its JSON) still encode, and the files stay valid UTF-8 for ftransfer.
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+_QUOTE = json.encoder.encode_basestring_ascii  # a str as a JSON string literal (C version)
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _STATUSES = {s.value: s for s in FileStatus}  # entries hold the members (JSON: the value)
 _ACTIVE = (FileStatus.PENDING, FileStatus.IN_PROGRESS)
@@ -91,9 +95,13 @@ class LockEntry:
     final_path: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ResumeEntry:
-    """The plan for one incoming file; ``held_bytes``/``prefix_sha256`` describe the kept prefix."""
+    """The plan for one incoming file; ``held_bytes``/``prefix_sha256`` describe the kept prefix.
+
+    Read-only by convention: not frozen, because one is built per incoming file and a frozen
+    dataclass costs three times as much to build (100,000 files: 0.1 s instead of 0.03 s).
+    """
 
     name: str
     size: int
@@ -153,7 +161,7 @@ class ResumePlan:
     def fresh(self) -> list[ResumeEntry]:
         return self._with(ResumeAction.FRESH)
 
-    @property
+    @functools.cached_property
     def is_resume(self) -> bool:
         """True when at least one file keeps something from the interrupted transfer."""
         return any(e.action is not ResumeAction.FRESH for e in self.entries.values())
@@ -209,10 +217,23 @@ class TransferLockManager:
     """Owns ``.transfer_lock.json`` and its journal for one destination folder.
 
     Status changes go to ``listener`` synchronously (the window turns them into Qt signals).
-    Progress and status changes are batched: a batch is written when ``batch_size`` entries are
-    waiting or ``flush_interval`` seconds passed since the last write, or on ``flush()``. The
-    batch counts distinct entries, because several updates of one entry in a batch cost a single
-    journal line: 10,000 small files (three changes each) then need 67 syncs, not 200.
+    Progress and status changes are batched (the seed's 150 updates / 2 s, both parameters):
+
+    * every ``flush_interval`` seconds, and on ``flush()``/``close()``, a *durable* batch: the
+      ``.part`` files with new progress are fsynced, then the journal line is appended and
+      fdatasynced. This bounds what a power cut can lose to about ``flush_interval``.
+    * when ``batch_size`` distinct entries are waiting in between, the line is appended
+      without syncs, leaving out progress whose ``.part`` is not synced yet. A crash of the
+      app (the common case, kill -9) loses nothing written this way; a power cut can lose such
+      lines but never makes them lie. Why: a sync costs ~0.3 ms alone but several ms while
+      thousands of small files are being created (it commits their metadata too); one per
+      150 files made the sync alone 10-20 % of a 100,000-file transfer.
+
+    The batch counts distinct entries, because several updates of one entry in a batch cost a
+    single journal line.
+    ``clock`` (monotonic seconds) and ``now`` (wall time for timestamps and staleness) are
+    injectable for tests; ``compact_min_bytes`` keeps tiny locks from compacting every batch;
+    ``durable=False`` skips every fsync (only for tests and measurements).
     Not thread-safe: one receiver thread drives it.
     """
 
@@ -248,6 +269,7 @@ class TransferLockManager:
         self._snapshot_bytes = 0
         self._journal_bytes = 0
         self._must_compact = False  # the journal on disk does not continue our snapshot
+        self._journal_unsynced = False  # lines were appended since the journal's last sync
         self._timestamp: datetime | None = None
         self._last_flush = clock()
         self.stale = False  # set by load() when it ignored a lock older than stale_after
@@ -387,9 +409,12 @@ class TransferLockManager:
         (or pending) with a recorded length and prefix hash and the same size: continue from that
         verified prefix. Everything else (unknown, size changed, failed, no hash): fresh.
         """
-        entries: dict[str, ResumeEntry] = {}
-        for name, size in _pairs(files):
-            entries[name] = self._plan_one(name, size)
+        pairs = _pair_list(files)
+        if not self._files:  # nothing to resume: the common case, kept cheap
+            fresh = ResumeAction.FRESH
+            entries = {name: ResumeEntry(name, size, fresh) for name, size in pairs}
+        else:
+            entries = {name: self._plan_one(name, size) for name, size in pairs}
         return ResumePlan(entries=entries, session_id=self.session_id)
 
     def _plan_one(self, name: str, size: int) -> ResumeEntry:
@@ -433,15 +458,28 @@ class TransferLockManager:
         With a ``plan`` the kept state carries over (skipped files stay completed, partial ones
         keep their verified prefix) and the interrupted session's id is reused.
         """
-        pairs = list(_pairs(files))
+        pairs = _pair_list(files)
         stamp = self._stamp()
-        new_files: dict[str, dict[str, Any]] = {}
-        total = 0
-        for name, size in pairs:
-            if size < 0:
-                raise ValueError(f"negative size for {name!r}")
-            total += size
-            new_files[name] = self._carried_entry(name, size, plan, stamp)
+        if any(type(size) is not int or size < 0 for _, size in pairs):
+            raise ValueError("every file of the list needs a size in whole bytes, 0 or more")
+        total = sum(size for _, size in pairs)
+        files_json = None
+        if plan is None or not plan.is_resume:  # all pending: the common case, kept cheap
+            files_json = _pending_files_json(pairs, stamp)
+            pending = FileStatus.PENDING
+            new_files = {
+                name: {
+                    "status": pending,
+                    "size": size,
+                    "transferred_bytes": 0,
+                    "partial_hash": None,
+                    "original_hash": None,
+                    "last_modified": stamp,
+                }
+                for name, size in pairs
+            }
+        else:
+            new_files = {name: self._carried_entry(name, size, plan, stamp) for name, size in pairs}
         if len(new_files) != len(pairs):
             raise ValueError("the file list names a file twice")
         session = plan.session_id if plan is not None and plan.session_id else None
@@ -457,7 +495,7 @@ class TransferLockManager:
         self._files = new_files
         self._dirty.clear()
         self._unsynced_parts.clear()
-        self._compact(stamp)
+        self._compact(stamp, files_json)
         self._sync_dir()
 
     def _carried_entry(
@@ -494,10 +532,10 @@ class TransferLockManager:
 
     def start(self, files: FileList, sender_ip: str) -> ResumePlan:
         """Load any interrupted lock, plan the resume of ``files`` and write the new lock."""
-        files = list(files)
+        pairs = _pair_list(files)
         self.load()
-        plan = self.plan_resume(files)
-        self.create(files, sender_ip, plan)
+        plan = self.plan_resume(pairs)
+        self.create(pairs, sender_ip, plan)
         return plan
 
     prepare = start  # the name the receiver uses
@@ -554,9 +592,8 @@ class TransferLockManager:
             e["transferred_bytes"] = 0
             e["partial_hash"] = None
             e.pop("final_path", None)
+            e.pop("reason", None)  # only a failed entry has one, and only pending follows it
             self._unsynced_parts.pop(name, None)
-        if status is not FileStatus.FAILED:
-            e.pop("reason", None)
         e["status"] = status
         if self.listener is not None:  # before the write: a full disk must not hide the event
             self.listener(
@@ -569,11 +606,7 @@ class TransferLockManager:
                 )
             )
         self._dirty[name] = None
-        if (
-            len(self._dirty) >= self.batch_size
-            or self._clock() - self._last_flush >= self.flush_interval
-        ):
-            self.flush()
+        self._after_change()
 
     def mark_in_progress(self, name: str) -> None:
         self.set_status(name, FileStatus.IN_PROGRESS)
@@ -619,27 +652,48 @@ class TransferLockManager:
         else:
             self._unsynced_parts.pop(name, None)
         self._dirty[name] = None
+        self._after_change()
+
+    def _after_change(self) -> None:
+        """Write a batch when one is due; see the class docstring for why two kinds."""
         if (
-            len(self._dirty) >= self.batch_size
-            or self._clock() - self._last_flush >= self.flush_interval
+            self._clock() - self._last_flush >= self.flush_interval
+            or len(self._unsynced_parts) >= self.batch_size
         ):
             self.flush()
+        elif len(self._dirty) - len(self._unsynced_parts) >= self.batch_size:
+            self._write_batch(durable=False)
 
     # ----------------------------------------------------------------- writing
     def flush(self) -> None:
-        """Write every pending change now (journal append, or a compaction when it is due).
+        """Make every change durable now: sync the ``.part`` files whose progress is recorded,
+        write the batch (journal append or compaction) and sync the journal.
 
         Raises ``DiskFullError`` when there is no room; the changes stay pending in memory.
         """
         self._last_flush = self._clock()
-        if not self._dirty or self._header is None:
-            return
+        if self._header is not None:
+            self._write_batch(durable=True)
+
+    def _write_batch(self, durable: bool) -> None:
+        """Append the pending entries as one journal line (or compact when that is due).
+
+        Not durable: entries whose ``.part`` bytes are not synced yet stay pending (recording
+        them now could claim bytes a power cut loses), and the journal is not synced (the
+        line survives a crash of this process; a power cut may lose it, never falsify it).
+        """
+        held_back: Mapping[str, Path] = {}
+        if durable:
+            self._sync_parts()
+        else:
+            held_back = self._unsynced_parts
         stamp = self._stamp()
-        self._sync_parts()
         files = self._files
         batch = {}
         completed = FileStatus.COMPLETED
         for name in self._dirty:
+            if name in held_back:
+                continue
             e = files[name]
             e["last_modified"] = stamp
             status = e["status"]
@@ -651,13 +705,24 @@ class TransferLockManager:
                 e.get("reason"),
                 e.get("final_path"),
             )
+        if not batch:
+            if durable and self._journal_unsynced:
+                self._append_journal(b"", sync=True)
+            return
         data = (_ENCODE({"t": stamp, "batch": batch}) + "\n").encode("utf-8")
         limit = max(self._snapshot_bytes, self.compact_min_bytes)
         if self._must_compact or self._journal_bytes + len(data) > limit:
+            if not durable:
+                self._sync_parts()  # the snapshot records every entry, held back or not
             self._compact(stamp)
+            self._dirty.clear()
+            return
+        self._append_journal(data, sync=durable)
+        if held_back:
+            for name in batch:
+                del self._dirty[name]
         else:
-            self._append_journal(data)
-        self._dirty.clear()
+            self._dirty.clear()
 
     def _sync_parts(self) -> None:
         """fsync the .part files whose new length is about to be recorded."""
@@ -677,11 +742,13 @@ class TransferLockManager:
                 e["transferred_bytes"], e["partial_hash"] = 0, None
         self._unsynced_parts.clear()
 
-    def _append_journal(self, data: bytes) -> None:
+    def _append_journal(self, data: bytes, *, sync: bool) -> None:
         try:
             fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | _BINARY)
         except FileNotFoundError:  # someone deleted it: fall back to a full snapshot
+            self._sync_parts()
             self._compact(self._stamp())
+            self._dirty.clear()
             return
         except OSError as err:
             raise self._write_error(err) from err
@@ -689,7 +756,7 @@ class TransferLockManager:
             if os.lseek(fd, 0, os.SEEK_END) != self._journal_bytes:
                 os.ftruncate(fd, self._journal_bytes)  # drop a torn tail before appending
             _write_all(fd, data)
-            if self.durable:
+            if sync and self.durable:
                 _fdatasync(fd)
         except OSError as err:
             with contextlib.suppress(OSError):
@@ -698,15 +765,21 @@ class TransferLockManager:
         finally:
             os.close(fd)
         self._journal_bytes += len(data)
+        self._journal_unsynced = not sync
 
-    def _compact(self, stamp: str) -> None:
-        """Rewrite the snapshot (temp file, fsync, replace), then start an empty journal."""
+    def _compact(self, stamp: str, files_json: str | None = None) -> None:
+        """Rewrite the snapshot (temp file, fsync, replace), then start an empty journal.
+
+        ``files_json``: the ``files`` object already encoded (``create`` has a faster way).
+        """
         assert self._header is not None
         generation = secrets.token_hex(8)
         header = dict(self._header, timestamp=stamp)
         header["inlet"] = {"format": 1, "journal": generation}
-        doc = dict(header, files=self._files)
-        data = _ENCODE(doc).encode("utf-8")
+        if files_json is None:
+            data = _ENCODE(dict(header, files=self._files)).encode("utf-8")
+        else:
+            data = (_ENCODE(header)[:-1] + ',"files":' + files_json + "}").encode("utf-8")
         tmp = self.lock_path.with_name(LOCK_FILENAME + ".tmp")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _BINARY, 0o644)
@@ -734,7 +807,7 @@ class TransferLockManager:
         self._header = header
         self._timestamp = _parse_time(stamp)
         self._generation = generation
-        self._must_compact = False
+        self._must_compact = self._journal_unsynced = False
         self._snapshot_bytes = len(data)
         self._journal_bytes = len(journal_head)
 
@@ -893,13 +966,26 @@ class TransferLockManager:
 
 
 # --------------------------------------------------------------------- helpers
-def _pairs(files: FileList) -> Iterator[tuple[str, int]]:
-    for f in files:
-        if isinstance(f, FileInfo):
-            yield f.name, f.size
-        else:
-            name, size = f[0], f[1]
-            yield name, size
+def _pair_list(files: FileList) -> list[tuple[str, int]]:
+    return [(f.name, f.size) if isinstance(f, FileInfo) else (f[0], f[1]) for f in files]
+
+
+def _pending_files_json(pairs: list[tuple[str, int]], stamp: str) -> str:
+    """The ``files`` object of a lock where every file is pending, as JSON text.
+
+    Same text as the generic encoder gives, in about 40 % of its time: the one record that
+    varies is the size (an int, checked by the caller) and the name, escaped by the encoder's
+    own string function. 100,000 files: 0.08 s instead of 0.2 s.
+    """
+    tail = (
+        ',"transferred_bytes":0,"partial_hash":null,"original_hash":null,"last_modified":'
+        + _QUOTE(stamp)
+        + "}"
+    )
+    body = ",".join(
+        [f'{_QUOTE(name)}:{{"status":"pending","size":{size}{tail}' for name, size in pairs]
+    )
+    return "{" + body + "}"
 
 
 def _journal_header(session_id: str, generation: str) -> bytes:

@@ -23,6 +23,7 @@ import errno
 import hashlib
 import os
 import stat
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -155,6 +156,11 @@ class FileWriter:
         self.final_path = None
         self.written = self.resumed_bytes = 0
         self.hasher = hashlib.sha256()
+        try:
+            os.fspath(self.part_file).encode(sys.getfilesystemencoding(), "surrogateescape")
+        except UnicodeEncodeError:  # e.g. a lone surrogate sent as "\ud800" in the metadata
+            self._fail(f"{self.lock_key!r}: this name cannot be stored on this file system")
+            return
         try:
             self.part_file.parent.mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError) as err:
@@ -474,7 +480,10 @@ class FileWriter:
     def _log(self, message: str) -> None:
         """Append one line to ``transfer_warnings.log``; logging must never stop a transfer."""
         line = f"{datetime.now().isoformat(timespec='seconds')} {self.lock_key}: {message}\n"
-        with contextlib.suppress(OSError), open(self.warnings_log, "a", encoding="utf-8") as f:
+        with (
+            contextlib.suppress(OSError),
+            open(self.warnings_log, "a", encoding="utf-8", errors="backslashreplace") as f,
+        ):
             f.write(line)
 
 

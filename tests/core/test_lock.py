@@ -121,11 +121,24 @@ def test_create_writes_an_ftransfer_compatible_snapshot(tmp_path: Path) -> None:
     assert (tmp_path / JOURNAL_FILENAME).exists()
 
 
+@pytest.mark.parametrize("name", ["résumé/naïve ☃.txt", "odd\ud800name", 'quote"name'])
+def test_any_name_round_trips(tmp_path: Path, name: str) -> None:
+    lock = manager(tmp_path)
+    lock.create([(name, 3), ("plain", 1)], "ip")
+    lock.update_progress(name, 2, H1)
+    lock.flush()
+    (tmp_path / LOCK_FILENAME).read_bytes().decode("utf-8")  # valid UTF-8 on disk
+    again = reload(tmp_path)
+    assert again.names() == [name, "plain"]
+    assert again.entry(name).transferred_bytes == 2
+
+
 def test_create_refuses_duplicates_and_negative_sizes(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="twice"):
         manager(tmp_path).create([("a", 1), ("a", 1)], "ip")
-    with pytest.raises(ValueError, match="negative"):
-        manager(tmp_path).create([("a", -1)], "ip")
+    for size in (-1, 1.5, True, "3"):
+        with pytest.raises(ValueError, match="0 or more"):
+            manager(tmp_path).create([("a", size)], "ip")
 
 
 def test_journal_replay_restores_every_change(tmp_path: Path) -> None:
@@ -538,20 +551,59 @@ def journal_lines(dest: Path) -> int:
     return (dest / JOURNAL_FILENAME).read_bytes().count(b"\n")
 
 
-def test_changes_are_batched_by_count_of_distinct_entries(tmp_path: Path) -> None:
-    lock = manager(tmp_path, batch_size=3)
-    names = [f"f{i}" for i in range(4)]
+def test_count_batches_count_distinct_entries_and_hold_back_unsynced_progress(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    syncs: list[int] = []
+    real = lock_module._fdatasync
+    monkeypatch.setattr(lock_module, "_fdatasync", lambda fd: (syncs.append(fd), real(fd)))
+    lock = manager(tmp_path, batch_size=3, durable=True)
+    names = [f"f{i}" for i in range(5)]
     lock.create([(n, 100) for n in names], "ip")
-    base = journal_lines(tmp_path)
-    for held in range(1, 20):  # many updates of one file are one pending entry
+    (tmp_path / "f0.part").write_bytes(b"x" * 19)
+    base, synced = journal_lines(tmp_path), len(syncs)
+    for held in range(1, 20):  # progress whose .part is not synced: held back
         lock.update_progress("f0", held, H1)
-    lock.update_progress("f1", 5, H1)
+    lock.mark_in_progress("f1")
+    lock.mark_failed("f1", "a")
+    lock.mark_failed("f1", "b")  # many changes of one entry are one pending entry
+    lock.mark_completed("f2", H2)
     assert journal_lines(tmp_path) == base
-    lock.mark_completed("f2", H2)  # the third distinct entry writes the batch
-    assert journal_lines(tmp_path) == base + 1
+    lock.mark_completed("f3", H2)  # the third ready entry writes the batch, unsynced
+    assert journal_lines(tmp_path) == base + 1 and len(syncs) == synced
     again = reload(tmp_path)
-    assert again.entry("f0").transferred_bytes == 19
-    assert again.entry("f2").status is FileStatus.COMPLETED
+    assert again.entry("f3").status is FileStatus.COMPLETED
+    assert again.entry("f1").reason == "b"
+    assert again.entry("f0").transferred_bytes == 0  # not recorded before its bytes are synced
+    lock.flush()
+    assert journal_lines(tmp_path) == base + 2 and len(syncs) == synced + 1
+    assert reload(tmp_path).entry("f0").transferred_bytes == 19
+
+
+def test_many_unsynced_parts_force_a_durable_batch(tmp_path: Path) -> None:
+    lock = manager(tmp_path, batch_size=3, durable=True)
+    lock.create([(f"f{i}", 100) for i in range(3)], "ip")
+    base = journal_lines(tmp_path)
+    for i in range(3):
+        (tmp_path / f"f{i}.part").write_bytes(b"y" * 10)
+        lock.update_progress(f"f{i}", 10, H1)
+    assert journal_lines(tmp_path) == base + 1
+    assert [reload(tmp_path).entry(f"f{i}").transferred_bytes for i in range(3)] == [10] * 3
+
+
+def test_flush_syncs_lines_appended_without_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lock = manager(tmp_path, batch_size=1, durable=True)
+    lock.create(FILES, "ip")
+    syncs: list[int] = []
+    monkeypatch.setattr(lock_module, "_fdatasync", syncs.append)
+    lock.mark_completed("a.txt", H1)  # written at once, not synced
+    assert reload(tmp_path).entry("a.txt").status is FileStatus.COMPLETED and syncs == []
+    lock.flush()  # nothing pending, but the journal still needs its sync
+    assert len(syncs) == 1
+    lock.flush()
+    assert len(syncs) == 1
 
 
 def test_changes_are_batched_by_time(tmp_path: Path) -> None:

@@ -155,6 +155,17 @@ def test_without_a_lock_manager(tmp_path: Path) -> None:
     assert w.status is FileStatus.COMPLETED
 
 
+def test_a_name_the_file_system_cannot_store_fails_that_file(tmp_path: Path) -> None:
+    name = "odd\ud800name"
+    lock = TransferLockManager(tmp_path, durable=False)
+    lock.create([(name, 3)], "ip")
+    w = FileWriter(tmp_path / name, 3, 0, lock)
+    w.open_for_writing()
+    assert w.failed and "cannot be stored" in w.failed_reason
+    assert w.write_chunk(b"abc") == 0
+    assert lock.entry(name).status is FileStatus.FAILED
+
+
 def test_a_key_missing_from_the_lock_is_a_programming_error(dest: Dest) -> None:
     with pytest.raises(KeyError):
         FileWriter(dest.root / "unknown", 1, 0, dest.lock)
