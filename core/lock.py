@@ -643,8 +643,10 @@ class TransferLockManager:
         if status is not FileStatus.IN_PROGRESS:
             if status is not FileStatus.PENDING:
                 raise ValueError(f"{name!r} is {status}: progress makes no sense")
-            if transferred_bytes:
-                self.set_status(name, FileStatus.IN_PROGRESS)
+            if transferred_bytes:  # set_status(IN_PROGRESS), inlined: once per file
+                e["status"] = FileStatus.IN_PROGRESS
+                if self.listener is not None:
+                    self.listener(FileStatusChanged(name, FileStatus.IN_PROGRESS, status))
         e["transferred_bytes"] = transferred_bytes
         e["partial_hash"] = partial_hash_hex.lower()
         if transferred_bytes:

@@ -14,6 +14,12 @@ invariants win:
   meanwhile is never replaced.
 * Each chunk is written at offset ``written`` (not appended) after checking the ``.part``'s
   length, so leftovers of a failed write can never shift the content the hash describes.
+* The ``.part`` is fsynced before the rename (``fsync=True``), so a power cut cannot leave a
+  short file under the final name; the lock's "completed" may lag by one batch, and a resumed
+  writer recognises a file under its final name that holds exactly its verified bytes as its
+  own earlier result (no ``name_1`` duplicate after a crash between rename and lock).
+* Only a full disk stops the transfer (``DiskFullError``, state kept); every other error fails
+  just this file, is logged to ``transfer_warnings.log`` and makes later chunks return 0.
 """
 
 from __future__ import annotations
