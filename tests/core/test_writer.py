@@ -188,6 +188,18 @@ def test_hash_mismatch_keeps_the_part_and_never_the_final_name(dest: Dest) -> No
     assert w.write_chunk(b"more") == 0 and w.complete_file(sha(data)) is False
 
 
+def test_the_caller_can_fail_a_file_and_keep_its_part(dest: Dest) -> None:
+    w = dest.writer("b.txt")
+    w.open_for_writing()
+    w.write_chunk(b"abcde")
+    w.mark_failed("the sender could not resend it")
+    assert w.failed and w.retryable and w.failed_reason == "the sender could not resend it"
+    assert w.part_file.read_bytes() == b"abcde" and w.write_chunk(b"x") == 0
+    assert dest.lock.entry("b.txt").reason == "the sender could not resend it"
+    w.mark_failed("refused", retryable=False)
+    assert not w.retryable
+
+
 def test_incomplete_file_fails_instead_of_being_named(dest: Dest) -> None:
     w = dest.writer("b.txt")
     w.open_for_writing()
