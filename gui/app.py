@@ -39,32 +39,42 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app  # type: ignore[return-value]
 
 
+def open_window(code: str | None = None, demo: bool = False) -> MainWindow | None:
+    """The window ``run_app`` shows (None when the demo cannot start; it said why)."""
+    if not demo:
+        return MainWindow(code=code)
+    try:
+        session = start_demo()
+    except (SenderStartError, OSError) as err:
+        QMessageBox.critical(
+            None,
+            "Inlet demo",
+            f"The demo could not start its local sender: {err} Try 'inlet send FOLDER' in "
+            "a terminal to see what goes wrong.",
+        )
+        return None
+    window = MainWindow(code=session.code, destination=str(session.dest))
+    window.demo_session = session
+    window.banner.show_message(
+        BannerKind.INFO,
+        "Demo: a sender on this computer offers a sample folder. Press Receive. "
+        "One file already exists here, so its row shows an Overwrite box.",
+    )
+    print(f"inlet demo: receiving into {session.dest}", file=sys.stderr)
+    return window
+
+
 def run_app(code: str | None = None, demo: bool = False) -> int:
     """Open the window (with ``code`` filled in), or the demo; return the exit status."""
     app = make_application()
-    if demo:
-        try:
-            session = start_demo()
-        except (SenderStartError, OSError) as err:
-            QMessageBox.critical(
-                None,
-                "Inlet demo",
-                f"The demo could not start its local sender: {err} Try 'inlet send FOLDER' in "
-                "a terminal to see what goes wrong.",
-            )
-            return 1
-        app.aboutToQuit.connect(session.stop)
-        window = MainWindow(code=session.code, destination=str(session.dest))
-        window.banner.show_message(
-            BannerKind.INFO,
-            "Demo: a sender on this computer offers a sample folder. Press Receive. "
-            "One file already exists here, so its row shows an Overwrite box.",
-        )
-        print(f"inlet demo: receiving into {session.dest}", file=sys.stderr)
-    else:
-        window = MainWindow(code=code)
+    window = open_window(code, demo)
+    if window is None:
+        return 1
     window.show()
     window.raise_()
     status = app.exec()
     window.shutdown()
+    session = getattr(window, "demo_session", None)
+    if session is not None:  # the local sender never outlives the window
+        session.stop()
     return status

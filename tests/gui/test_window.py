@@ -402,3 +402,28 @@ def test_dropping_during_a_transfer_is_refused(qtbot, make_window, tmp_path):
     assert not window.drag_was_highlighted and window.destination == tmp_path
     with qtbot.waitSignal(window.transferDone, timeout=10_000):
         window.cancel()
+
+
+@pytest.mark.timeout(30)
+def test_closing_the_window_cancels_and_stops_the_worker(qtbot, make_window, tmp_path):
+    window, factory = make_window(
+        block_until_cancelled(FILES), code=CODE, destination=str(tmp_path)
+    )
+    wait_for_folder(qtbot, window, tmp_path)
+    window.start_receive()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=10_000)
+    window.close()
+    assert factory.created[0].cancelled.is_set()
+    assert window.thread_.isFinished()
+
+
+@pytest.mark.timeout(30)
+def test_no_notification_while_the_window_is_in_front(qtbot, make_window, tmp_path):
+    notifier = FakeNotifier()
+    window, _ = make_window(code=CODE, destination=str(tmp_path), notifier=notifier)
+    window.show()
+    window.activateWindow()
+    qtbot.waitActive(window)
+    wait_for_folder(qtbot, window, tmp_path)
+    receive(qtbot, window)
+    assert notifier.sent == []
