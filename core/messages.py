@@ -34,10 +34,15 @@ _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 class HeldPrefix(NamedTuple):
-    """What a receiver already holds of one file: its first ``length`` bytes and their SHA-256."""
+    """What a receiver already holds of one file: its first ``length`` bytes and their SHA-256.
+
+    ``checkpoint`` is a shorter prefix to fall back on when the sender cannot vouch for the
+    whole one (the receiver offers its whole ``.part`` and the last prefix its lock recorded).
+    """
 
     length: int
     sha256: str
+    checkpoint: HeldPrefix | None = None
 
 
 @dataclass(frozen=True)
@@ -237,7 +242,12 @@ def parse_file_hash(payload: bytes, expected_index: int) -> str:
 
 
 def build_plan(have: Mapping[str, HeldPrefix]) -> bytes:
-    held = {name: {"bytes": p.length, "sha256": p.sha256} for name, p in have.items()}
+    held: dict[str, dict[str, Any]] = {}
+    for name, p in have.items():
+        held[name] = {"bytes": p.length, "sha256": p.sha256}
+        if p.checkpoint is not None:
+            held[name]["checkpoint"] = {"bytes": p.checkpoint.length,
+                                        "sha256": p.checkpoint.sha256}
     return _dump({"type": "inlet_plan", "version": INLET_VERSION, "have": held})
 
 
@@ -246,14 +256,21 @@ def check_plan(have: Mapping[str, Any], files: Sequence[FileInfo]) -> dict[str, 
     sizes = _first_sizes(files)
     plan: dict[str, HeldPrefix] = {}
     for name, entry in have.items():
-        length, sha = entry
+        length, sha, checkpoint = entry if isinstance(entry, HeldPrefix) else (*entry, None)
         if name not in sizes:
             raise ValueError(f"The plan names {name!r}, which is not in the file list.")
         if not _is_int(length) or not 0 <= length <= sizes[name]:
             raise ValueError(f"The plan holds {length!r} bytes of {name!r} ({sizes[name]} bytes).")
         if not isinstance(sha, str) or not _HEX64.fullmatch(sha):
             raise ValueError(f"The plan's hash for {name!r} is not a SHA-256 in hex.")
-        plan[name] = HeldPrefix(length, sha.lower())
+        if checkpoint is not None:
+            cp_length, cp_sha = checkpoint[0], checkpoint[1]
+            if not _is_int(cp_length) or not 0 < cp_length < length:
+                raise ValueError(f"The checkpoint of {name!r} must be shorter than its prefix.")
+            if not isinstance(cp_sha, str) or not _HEX64.fullmatch(cp_sha):
+                raise ValueError(f"The checkpoint hash for {name!r} is not a SHA-256 in hex.")
+            checkpoint = HeldPrefix(cp_length, cp_sha.lower())
+        plan[name] = HeldPrefix(length, sha.lower(), checkpoint)
     return plan
 
 
@@ -275,8 +292,19 @@ def parse_plan(payload: bytes, files: Sequence[FileInfo]) -> dict[str, HeldPrefi
             raise ProtocolError(f"The receiver's plan names {name[:80]!r}, which was not offered.")
         entry = _object(entry, f"plan entry for {name[:80]!r}")
         length = _bounded_int(entry.get("bytes"), f"held length of {name[:80]!r}", 0, sizes[name])
+        checkpoint = None
+        if entry.get("checkpoint") is not None:
+            cp = _object(entry["checkpoint"], f"checkpoint of {name[:80]!r}")
+            cp_length = _bounded_int(
+                cp.get("bytes"), f"checkpoint length of {name[:80]!r}", 1, max(1, length - 1)
+            )
+            if cp_length >= length:
+                raise ProtocolError(f"The checkpoint of {name[:80]!r} is not shorter than its prefix.")
+            checkpoint = HeldPrefix(
+                cp_length, _hex64(cp.get("sha256"), f"checkpoint hash of {name[:80]!r}")
+            )
         plan[name] = HeldPrefix(
-            length, _hex64(entry.get("sha256"), f"prefix hash of {name[:80]!r}")
+            length, _hex64(entry.get("sha256"), f"prefix hash of {name[:80]!r}"), checkpoint
         )
     return plan
 
@@ -302,7 +330,7 @@ def check_starts(
                 raise ValueError(f"File #{i} ({info.name[:80]!r}) is skipped but not fully held.")
         elif not _is_int(start):
             raise ValueError(f"The start of file #{i} is not an integer: {start!r:.40}.")
-        elif start != 0 and (held is None or start != held.length):
+        elif start != 0 and (held is None or start not in _lengths(held)):
             raise ValueError(
                 f"File #{i} ({info.name[:80]!r}) would start at byte {start}, but the receiver "
                 f"holds {held.length if held else 0} bytes of it."
@@ -326,6 +354,11 @@ def parse_accept(
         return check_starts(starts, files, plan)
     except ValueError as err:
         raise ProtocolError(f"The sender's plan answer is not possible: {err}") from None
+
+
+def _lengths(held: HeldPrefix) -> tuple[int, ...]:
+    """The starts a sender may pick for a held prefix: all of it or its checkpoint."""
+    return (held.length,) if held.checkpoint is None else (held.length, held.checkpoint.length)
 
 
 def _first_sizes(files: Iterable[FileInfo]) -> dict[str, int]:

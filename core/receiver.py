@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import os
 import socket
 import subprocess
 import threading
@@ -299,6 +300,7 @@ class _Session:
         self.attempt = 0
         self._buffer = bytearray(RECV_BUFFER)
         self._closing = False
+        self._offered: dict[str, wire.HeldPrefix] = {}
 
     # -- socket pump ------------------------------------------------------------------------------
 
@@ -390,8 +392,12 @@ class _Session:
             [(f.name, f.info.size) for f in usable], sender_ip=self.receiver.code.host
         )
         self.lock_created = True
-        have: dict[str, tuple[int, str]] = {}
+        # Both ends Inlet: the sender checks held prefixes against its source, so the whole
+        # .part (usually more than the lock recorded before a crash) can be offered.
+        vouched = meta.extension_offered and self.options.extension
+        have: dict[str, wire.HeldPrefix] = {}
         resumed: dict[str, int] = {}
+        conflicts: set[str] = set()
         for incoming in usable:
             target = resolve_destination(self.dest, incoming.name)
             entry = plan.get(incoming.name)
@@ -399,10 +405,12 @@ class _Session:
                 incoming.already_done = True
                 incoming.record.status = FileStatus.COMPLETED.value
                 incoming.record.sha256 = entry.sha256
-                incoming.record.path = entry.final_path
-                have[incoming.name] = (incoming.info.size, entry.sha256)
+                incoming.record.path = str(self.dest / (entry.final_path or incoming.name))
+                have[incoming.info.name] = wire.HeldPrefix(incoming.info.size, entry.sha256)
                 resumed[incoming.name] = incoming.info.size
                 continue
+            if os.path.lexists(target):
+                conflicts.add(incoming.name)
             writer = FileWriter(
                 str(target),
                 incoming.info.size,
@@ -411,14 +419,19 @@ class _Session:
                 overwrite_mode=self.receiver.overwrite_for(incoming.name),
                 lock_key=incoming.name,
             )
-            writer.open_for_writing(resume_bytes=entry.held if entry else 0)
-            held = writer._ensure_resume_hash()
             incoming.writer = writer
-            if held:
-                have[incoming.name] = (held, writer.get_hash())
+            writer.open_for_writing(resume_bytes=entry.held if entry else 0, keep_part=vouched)
+            if vouched:
+                candidates = writer.resume_candidates()
+                if candidates:
+                    checkpoint = wire.HeldPrefix(*candidates[1]) if len(candidates) > 1 else None
+                    have[incoming.info.name] = wire.HeldPrefix(*candidates[0], checkpoint)
+                    resumed[incoming.name] = candidates[0][0]
+            elif held := writer._ensure_resume_hash():
                 resumed[incoming.name] = held
         self.result.resumed = bool(resumed)
-        if self.conn.extension_offered and self.options.extension:
+        if vouched:
+            self._offered = have
             self.conn.accept(plan=have)
         else:
             self.conn.accept()
@@ -427,7 +440,9 @@ class _Session:
                 files=tuple(f.info for f in self.files),
                 total_size=meta.total_size,
                 resumed=resumed,
-                extension=self.conn.extension_active,
+                extension=vouched,
+                conflicts=frozenset(conflicts),
+                already_done=frozenset(f.name for f in usable if f.already_done),
             )
         )
 
@@ -455,19 +470,33 @@ class _Session:
         """Extension mode: the sender says where each file starts (it checked our prefixes)."""
         for incoming, start in zip(self.files, accepted.starts, strict=True):
             writer = incoming.writer
+            offered = self._offered.get(incoming.info.name)
+            if incoming.refused:
+                continue
+            if incoming.already_done:
+                if start is not None:  # the sender's file changed since: receive it again
+                    incoming.already_done = False
+                    incoming.writer = self._writer_for_again(incoming)
+                    incoming.record.status = FileStatus.PENDING.value
+                continue
+            assert writer is not None
             if start is None:
-                if not (incoming.already_done or incoming.refused):
+                if offered is None or offered.length != incoming.info.size:
                     raise ProtocolError(f"The sender skipped {incoming.name!r}, which is not here.")
-                continue
-            if writer is None:
-                continue
-            if start != writer.written:
-                if start != 0:
-                    raise ProtocolError(
-                        f"The sender wants to start {incoming.name!r} at byte "
-                        f"{start}, but this side holds {writer.written}."
-                    )
-                writer.reset_for_retry()
+                writer.adopt_prefix(offered.length)  # every byte held and vouched for
+                self._verify(incoming, offered.sha256)
+            else:
+                writer.adopt_prefix(start)
+            self.receiver._emit(FileProgress(incoming.name, writer.written, incoming.info.size))
+
+    def _writer_for_again(self, incoming: _Incoming) -> FileWriter:
+        target = resolve_destination(self.dest, incoming.name)
+        writer = FileWriter(str(target), incoming.info.size, incoming.info.offset,
+                            lock_manager=self.lock, lock_key=incoming.name,
+                            overwrite_mode=self.receiver.overwrite_for(incoming.name))
+        writer.open_for_writing()
+        writer.reset_for_retry()
+        return writer
 
     def _on_data(self, data: wire.FileData) -> None:
         incoming = self.files[data.index]

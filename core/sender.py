@@ -217,33 +217,37 @@ class _SenderSession:
             else:
                 self._stream_legacy(indices)
 
-    def _accept_plan(self, plan: dict[str, tuple[int, str]]) -> list[int | None]:
-        """Check each prefix the receiver holds against the source: continue, skip or restart."""
+    def _accept_plan(self, plan: dict[str, wire.HeldPrefix]) -> list[int | None]:
+        """Check each prefix the receiver holds against the source: continue, skip or restart.
+
+        The receiver may offer its whole ``.part`` plus a shorter checkpoint; the longest prefix
+        that matches the source wins. The hash state at that point is kept so streaming the rest
+        does not read the prefix again.
+        """
         starts: list[int | None] = []
-        for offer in self.offers:
+        self._prefix_hashers: dict[int, hashlib._Hash] = {}
+        for index, offer in enumerate(self.offers):
             held = plan.get(offer.name)
-            if held is None:
-                starts.append(0)
-                continue
-            length, claimed = held
-            if not 0 < length <= offer.size:
-                starts.append(0)
-                continue
-            if _prefix_sha256(offer, length) != claimed:
-                starts.append(0)
-            elif length == offer.size:
-                starts.append(None)
-            else:
-                starts.append(length)
+            start = 0
+            if held is not None and 0 < held.length <= offer.size:
+                start, hasher = _longest_matching_prefix(offer, held)
+                if start:
+                    self._prefix_hashers[index] = hasher
+            starts.append(None if start and start == offer.size else start)
         return starts
 
     def _stream_files(self, plan: list[tuple[int, int]]) -> None:
         """Extension mode: each file from its start, then its hash right after its last byte."""
+        prefix_hashers = getattr(self, "_prefix_hashers", {})
         for index, start in plan:
             offer = self.offers[index]
-            hasher = hashlib.sha256()
+            hasher = prefix_hashers.pop(index, None) if start else None
             with offer.open() as source:
-                _hash_into(hasher, source, start)
+                if hasher is None:
+                    hasher = hashlib.sha256()
+                    _hash_into(hasher, source, start)
+                else:
+                    source.seek(start)
                 position = start
                 for chunk in _chunks(source, SLICE):
                     hasher.update(chunk)
@@ -295,11 +299,23 @@ def _hash_into(hasher: hashlib._Hash, source: BinaryIO, length: int) -> None:
         remaining -= len(chunk)
 
 
-def _prefix_sha256(offer: _Offer, length: int) -> str:
+def _longest_matching_prefix(offer: _Offer, held: wire.HeldPrefix) -> tuple[int, hashlib._Hash]:
+    """Read the source once; return the longest offered prefix whose SHA-256 matches it."""
+    checkpoint = held.checkpoint
     hasher = hashlib.sha256()
+    at_checkpoint = None
     with offer.open() as source:
-        _hash_into(hasher, source, length)
-    return hasher.hexdigest()
+        if checkpoint is not None:
+            _hash_into(hasher, source, checkpoint.length)
+            at_checkpoint = hasher.copy()
+            _hash_into(hasher, source, held.length - checkpoint.length)
+        else:
+            _hash_into(hasher, source, held.length)
+    if hasher.hexdigest() == held.sha256:
+        return held.length, hasher
+    if at_checkpoint is not None and at_checkpoint.hexdigest() == checkpoint.sha256:
+        return checkpoint.length, at_checkpoint
+    return 0, hashlib.sha256()
 
 
 def _tailscale_ip() -> str | None:

@@ -148,12 +148,16 @@ class FileWriter:
         self.overwrite_mode = enabled
 
     # ----------------------------------------------------------------- opening and resume
-    def open_for_writing(self, resume_bytes: int = 0, *, prefix_sha256: str | None = None) -> None:
+    def open_for_writing(
+        self, resume_bytes: int = 0, *, prefix_sha256: str | None = None, keep_part: bool = False
+    ) -> None:
         """Prepare the ``.part``: create parent folders, then start fresh or plan a resume.
 
         With ``resume_bytes`` > 0 the held prefix is verified later, by ``_ensure_resume_hash``
         (explicitly, or lazily on the first chunk), against ``prefix_sha256`` or the lock's
-        ``partial_hash`` for exactly that length. A folder that cannot be created (a file in its
+        ``partial_hash`` for exactly that length. ``keep_part`` leaves an existing ``.part``
+        alone even without a recorded prefix, for `resume_candidates` (a sender that vouches for
+        prefixes may confirm more than the lock recorded). A folder that cannot be created (a file in its
         place, no permission) fails this file only; a full disk raises ``DiskFullError``.
         """
         if resume_bytes < 0:
@@ -178,7 +182,7 @@ class FileWriter:
         if resume_bytes > self.size:
             self._log(f"the lock claims {resume_bytes} of {self.size} bytes; starting fresh")
             resume_bytes = 0
-        if resume_bytes == 0:
+        if resume_bytes == 0 and not (keep_part and self.part_file.is_file()):
             self.needs_rehash = False
             self._start_fresh(None)
             return
@@ -232,6 +236,69 @@ class FileWriter:
         return want
 
     verify_prefix = _ensure_resume_hash  # the name DESIGN.md uses
+
+    def resume_candidates(self) -> list[tuple[int, str]]:
+        """Prefixes of the ``.part`` a sender could vouch for, longest first: ``(length, sha256)``.
+
+        Only for a sender that checks prefixes against its source (the Inlet extension). After a
+        kill the ``.part`` usually holds more than the lock recorded (the lock is written in
+        batches); the whole ``.part`` is offered first, the recorded prefix second, so a torn
+        tail costs only the bytes after the last checkpoint. Reads the ``.part`` once; nothing
+        is trusted until `adopt_prefix` is told what the sender verified.
+        """
+        self.needs_rehash = False
+        self._candidates: dict[int, hashlib._Hash] = {}
+        recorded = self._resume_request
+        try:
+            with open(self.part_file, "rb") as f:
+                held = min(os.fstat(f.fileno()).st_size, self.size)
+                hasher = hashlib.sha256()
+                done = 0
+                while done < held:
+                    step = held - done
+                    if 0 < recorded - done < step:
+                        step = recorded - done  # stop at the checkpoint to keep its hash
+                    block = f.read(min(READ_CHUNK, step))
+                    if not block:
+                        break
+                    hasher.update(block)
+                    done += len(block)
+                    if done == recorded:
+                        self._candidates[done] = hasher.copy()
+                if done:
+                    self._candidates[done] = hasher
+        except FileNotFoundError:
+            pass
+        except OSError as err:
+            self._log(f"its .part could not be read ({err.strerror or err}); starting fresh")
+        if recorded in self._candidates and self._prefix_sha256 is not None and \
+                self._candidates[recorded].hexdigest() != self._prefix_sha256:
+            # the recorded checkpoint no longer matches; the sender may still vouch for all
+            del self._candidates[recorded]
+            self._log(f"the first {recorded} bytes held do not match the recorded hash")
+        return [(n, h.hexdigest()) for n, h in sorted(self._candidates.items(), reverse=True)]
+
+    def adopt_prefix(self, length: int) -> None:
+        """Keep the first ``length`` bytes the sender verified (0: start fresh); record them."""
+        candidates = getattr(self, "_candidates", {})
+        hasher = candidates.get(length)
+        self._candidates = {}
+        if length == 0 or hasher is None:
+            held = max(candidates, default=0)
+            why = f"the sender's file does not match the {held} bytes held" if held else None
+            self._start_fresh(why if length == 0 else f"no verified prefix of {length} bytes")
+            return
+        try:
+            if os.path.getsize(self.part_file) > length:
+                os.truncate(self.part_file, length)
+        except OSError as err:
+            self._start_fresh(f"its .part could not be cut back ({err.strerror or err})")
+            return
+        self.hasher = hasher
+        self.written = self.resumed_bytes = length
+        if self.status is FileStatus.PENDING:
+            self.status = FileStatus.IN_PROGRESS
+        self._record_progress()
 
     def _start_fresh(self, why: str | None) -> int:
         """Empty the ``.part`` and forget any held bytes (logging ``why`` if resuming failed)."""
