@@ -64,8 +64,11 @@ class FrameBuffer:
         return len(self._buf) - self._pos
 
     def feed(self, data: bytes) -> None:
-        if self._pos and self._pos >= _COMPACT_AFTER and self._pos * 2 >= len(self._buf):
-            del self._buf[: self._pos]
+        if self._pos == len(self._buf):
+            self._buf.clear()  # everything was parsed: start over, nothing to move
+            self._pos = 0
+        elif self._pos >= _COMPACT_AFTER and self._pos * 2 >= len(self._buf):
+            del self._buf[: self._pos]  # amortised: at most as many bytes as were consumed
             self._pos = 0
         self._buf += data
 

@@ -246,8 +246,7 @@ def build_plan(have: Mapping[str, HeldPrefix]) -> bytes:
     for name, p in have.items():
         held[name] = {"bytes": p.length, "sha256": p.sha256}
         if p.checkpoint is not None:
-            held[name]["checkpoint"] = {"bytes": p.checkpoint.length,
-                                        "sha256": p.checkpoint.sha256}
+            held[name]["checkpoint"] = {"bytes": p.checkpoint.length, "sha256": p.checkpoint.sha256}
     return _dump({"type": "inlet_plan", "version": INLET_VERSION, "have": held})
 
 
@@ -256,7 +255,7 @@ def check_plan(have: Mapping[str, Any], files: Sequence[FileInfo]) -> dict[str, 
     sizes = _first_sizes(files)
     plan: dict[str, HeldPrefix] = {}
     for name, entry in have.items():
-        length, sha, checkpoint = entry if isinstance(entry, HeldPrefix) else (*entry, None)
+        length, sha, checkpoint = (*entry, None)[:3]  # (length, sha256[, checkpoint])
         if name not in sizes:
             raise ValueError(f"The plan names {name!r}, which is not in the file list.")
         if not _is_int(length) or not 0 <= length <= sizes[name]:
@@ -295,11 +294,10 @@ def parse_plan(payload: bytes, files: Sequence[FileInfo]) -> dict[str, HeldPrefi
         checkpoint = None
         if entry.get("checkpoint") is not None:
             cp = _object(entry["checkpoint"], f"checkpoint of {name[:80]!r}")
+            # A checkpoint is a shorter, non-empty prefix of the same held bytes.
             cp_length = _bounded_int(
-                cp.get("bytes"), f"checkpoint length of {name[:80]!r}", 1, max(1, length - 1)
+                cp.get("bytes"), f"checkpoint length of {name[:80]!r}", 1, length - 1
             )
-            if cp_length >= length:
-                raise ProtocolError(f"The checkpoint of {name[:80]!r} is not shorter than its prefix.")
             checkpoint = HeldPrefix(
                 cp_length, _hex64(cp.get("sha256"), f"checkpoint hash of {name[:80]!r}")
             )
