@@ -13,7 +13,7 @@ from pathlib import Path
 
 from inlet.core.errors import UnsafeNameError
 from inlet.core.events import FileProgress, FileStatus, FileStatusChanged, TransferStarted
-from inlet.core.paths import normalized_name
+from inlet.core.paths import split_name
 from inlet.core.progress import format_size
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtCore import Signal as _Signal
@@ -178,7 +178,7 @@ def _key(name: str) -> str:
     if "\\" not in name:
         return name
     try:
-        return normalized_name(name)
+        return "/".join(split_name(name))  # the core's normalized form, the lock's key
     except UnsafeNameError:
         return name
 
