@@ -72,10 +72,15 @@ def make_file(path: Path, size: int) -> None:
 
 def idle_rss_kib() -> int:
     """Peak RSS of an interpreter that imported the receiver and did nothing else."""
-    code = ("import resource, inlet.core.receiver, inlet.core.cli; "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-    return int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              check=True).stdout)
+    code = (
+        "import resource, inlet.core.receiver, inlet.core.cli; "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    return int(
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+    )
 
 
 def transfer(folder: Path, size: int, mode: str) -> dict[str, float]:
@@ -85,13 +90,17 @@ def transfer(folder: Path, size: int, mode: str) -> dict[str, float]:
     make_file(src, size)
     dest = folder / f"dest-{mode}-{size}"
     flags = ["--no-ext"] if mode == "legacy" else []
-    sender = subprocess.Popen([*INLET, "send", str(src), "--bind", "127.0.0.1", "--port", "0",
-                               *flags], stdout=subprocess.PIPE, text=True)
+    sender = subprocess.Popen(
+        [*INLET, "send", str(src), "--bind", "127.0.0.1", "--port", "0", *flags],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         code = sender.stdout.readline().split()[-1]
         started = time.perf_counter()
-        receiver = subprocess.Popen([*INLET, "receive", code, "-o", str(dest), "--json"],
-                                    stdout=subprocess.DEVNULL)
+        receiver = subprocess.Popen(
+            [*INLET, "receive", code, "-o", str(dest), "--json"], stdout=subprocess.DEVNULL
+        )
         _, status, usage = os.wait4(receiver.pid, 0)
         wall = time.perf_counter() - started
         receiver.returncode = os.waitstatus_to_exitcode(status)
@@ -115,8 +124,12 @@ def transfer(folder: Path, size: int, mode: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=1024, help="size of the large transfer")
-    parser.add_argument("--mode", choices=["legacy", "ext"], default="legacy",
-                        help="legacy: from 'inlet send --no-ext'; ext: Inlet to Inlet")
+    parser.add_argument(
+        "--mode",
+        choices=["legacy", "ext"],
+        default="legacy",
+        help="legacy: from 'inlet send --no-ext'; ext: Inlet to Inlet",
+    )
     args = parser.parse_args()
     size = args.size_mb * MiB
     with tempfile.TemporaryDirectory(dir=os.environ.get("INLET_BENCH_DIR")) as tmp:
@@ -129,14 +142,18 @@ def main() -> None:
     cpu_per_gib = large["cpu"] / gib
     print(f"mode: {args.mode} ({'inlet send --no-ext' if args.mode == 'legacy' else 'inlet send'})")
     print(f"machine limit (decrypt + SHA-256 + write): {limit:.2f} CPU s/GiB")
-    print(f"receive {args.size_mb} MiB: {large['wall']:.2f} s wall, "
-          f"{size / MiB / large['wall']:.0f} MiB/s, receiver {cpu_per_gib:.2f} CPU s/GiB")
+    print(
+        f"receive {args.size_mb} MiB: {large['wall']:.2f} s wall, "
+        f"{size / MiB / large['wall']:.0f} MiB/s, receiver {cpu_per_gib:.2f} CPU s/GiB"
+    )
     print(f"ratio receiver CPU / limit: {cpu_per_gib / limit:.2f}x (aim <= 1.30x)")
     print(f"idle receiver RSS: {idle / 1024:.1f} MiB")
     for label, run in (("10 MiB", small), (f"{args.size_mb} MiB", large)):
         growth = (run["peak_rss_kib"] - idle) / 1024
-        print(f"peak RSS receiving {label}: {run['peak_rss_kib'] / 1024:.1f} MiB "
-              f"(+{growth:.1f} MiB over idle; aim <= 30 MiB)")
+        print(
+            f"peak RSS receiving {label}: {run['peak_rss_kib'] / 1024:.1f} MiB "
+            f"(+{growth:.1f} MiB over idle; aim <= 30 MiB)"
+        )
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ class WrongTokenError(InletError):
 class ConnectionFailedError(InletError):
     """Nothing could be reached at the address in the code."""
 
-    hint = "Check that the sender is still running and that the host and port in the code are right."
+    hint = "Check that the sender is still running and that the code's host and port are right."
 
 
 class TransferTimeoutError(InletError):

@@ -40,7 +40,9 @@ def split_name(name: str) -> tuple[str, ...]:
     if "\x00" in name:
         raise UnsafeNameError(f"The file name {shown!r} contains a NUL byte.")
     if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
-        raise UnsafeNameError(f"The file name {name[:60]!r}... is longer than {MAX_NAME_BYTES} bytes.")
+        raise UnsafeNameError(
+            f"The file name {name[:60]!r}... is longer than {MAX_NAME_BYTES} bytes."
+        )
     if name.startswith(("\\\\", "//")):
         raise UnsafeNameError(f"The file name {name!r} is a network (UNC) path.")
     if name.startswith(("/", "\\")):
@@ -62,38 +64,58 @@ def split_name(name: str) -> tuple[str, ...]:
     return parts
 
 
-def validate_file_list(names: list[str]) -> list[str]:
-    """Normalize every name of one transfer and refuse lists that collide with themselves.
-
-    Refused: the same name twice (``a/b`` and ``a\\b`` count as the same), a name that is both a
-    file and a folder (``a`` and ``a/b``), and ``x.part`` beside ``x`` (it would be ``x``'s
-    unfinished file).
-    """
-    normalized = [normalized_name(n) for n in names]
-    seen: set[str] = set()
-    for name in normalized:
-        if name in seen:
-            raise UnsafeNameError(f"The sender listed the file {name!r} twice.")
-        seen.add(name)
-    for name in normalized:
-        parts = name.split("/")
-        for depth in range(1, len(parts)):
-            folder = "/".join(parts[:depth])
-            if folder in seen:
-                raise UnsafeNameError(
-                    f"The sender listed {folder!r} both as a file and as the folder of {name!r}."
-                )
-        if name.endswith(PART_SUFFIX) and name[: -len(PART_SUFFIX)] in seen:
-            raise UnsafeNameError(
-                f"The file name {name!r} collides with the unfinished file of "
-                f"{name[: -len(PART_SUFFIX)]!r}."
-            )
-    return normalized
-
-
 def normalized_name(name: str) -> str:
     """The canonical ``/``-separated form of a valid name (used as its key in the lock file)."""
     return "/".join(split_name(name))
+
+
+class FileListChecker:
+    """Admits the names of one transfer one by one, refusing those that collide with earlier ones.
+
+    Refused: the same name twice (``a/b`` and ``a\\b`` count as the same), a name that is both a
+    file and a folder (``a`` and ``a/b``), and ``x.part`` beside ``x`` (it would be ``x``'s
+    unfinished file). Each check costs the depth of the name, so 100,000 names stay linear.
+    """
+
+    def __init__(self) -> None:
+        self.files: set[str] = set()
+        self.folders: set[str] = set()
+
+    def add(self, name: str) -> str:
+        """Validate ``name``; return its normalized form, or raise UnsafeNameError."""
+        normalized = normalized_name(name)
+        if normalized in self.files:
+            raise UnsafeNameError(f"The sender listed the file {normalized!r} twice.")
+        if normalized in self.folders:
+            raise UnsafeNameError(f"The sender listed {normalized!r} both as a file and a folder.")
+        parts = normalized.split("/")
+        parents = ["/".join(parts[:depth]) for depth in range(1, len(parts))]
+        for folder in parents:
+            if folder in self.files:
+                raise UnsafeNameError(
+                    f"The sender listed {folder!r} both as a file and as the folder of "
+                    f"{normalized!r}."
+                )
+        stem = normalized[: -len(PART_SUFFIX)] if normalized.endswith(PART_SUFFIX) else None
+        if stem is not None and stem in self.files:
+            raise UnsafeNameError(
+                f"The file name {normalized!r} collides with the unfinished file of {stem!r}."
+            )
+        if normalized + PART_SUFFIX in self.files:
+            raise UnsafeNameError(
+                f"The file name {normalized!r} has the name of another file's unfinished file "
+                f"({normalized + PART_SUFFIX!r})."
+            )
+        self.files.add(normalized)
+        self.folders.update(parents)
+        return normalized
+
+
+def validate_file_list(names: list[str]) -> list[str]:
+    """Normalize every name of one transfer; refuse the list if any name collides (see
+    `FileListChecker`)."""
+    checker = FileListChecker()
+    return [checker.add(name) for name in names]
 
 
 def resolve_destination(dest_dir: Path, name: str) -> Path:

@@ -26,7 +26,7 @@ def format_size(n: float) -> str:
 
 def format_duration(seconds: float) -> str:
     """``9 s``, ``4 min 10 s``, ``2 h 5 min``."""
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     if seconds < 60:
         return f"{seconds} s"
     if seconds < 3600:

@@ -8,6 +8,7 @@ exactly these) and, at the end, in the result's one-sentence ``error``.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -40,7 +41,7 @@ from .events import (
     TransferStarted,
 )
 from .lock import TransferLockManager
-from .paths import normalized_name, resolve_destination, validate_file_list
+from .paths import FileListChecker, resolve_destination
 from .writer import FileWriter
 
 RECV_BUFFER = 4 << 20
@@ -151,10 +152,8 @@ class Receiver:
         self._cancelled.set()
         with self._sock_lock:
             if self._sock is not None:
-                try:
+                with contextlib.suppress(OSError):
                     self._sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def set_overwrite(self, name: str, overwrite: bool) -> None:
         """Choose, for one file, whether an existing file of that name is replaced."""
@@ -166,7 +165,7 @@ class Receiver:
     # -- the run ----------------------------------------------------------------------------------
 
     def run(self) -> TransferResult:
-        """Receive everything; never raises for a failure a person can hit (see ``result.error``)."""
+        """Receive everything; never raises for a failure a person can hit (see ``.error``)."""
         started = time.monotonic()
         result = self.result
         session: _Session | None = None
@@ -273,6 +272,7 @@ class _Incoming:
     info: FileInfo
     name: str  # normalized (the lock key)
     writer: FileWriter | None = None
+    target: Path | None = None  # where it lands (checked by paths.resolve_destination)
     refused: str | None = None  # unsafe name etc.: bytes are consumed and dropped
     already_done: bool = False  # completed in an earlier session and still verified
     record: ReceivedFile | None = None
@@ -399,7 +399,7 @@ class _Session:
         resumed: dict[str, int] = {}
         conflicts: set[str] = set()
         for incoming in usable:
-            target = resolve_destination(self.dest, incoming.name)
+            target = incoming.target
             entry = plan.get(incoming.name)
             if entry is not None and entry.completed:
                 incoming.already_done = True
@@ -447,12 +447,11 @@ class _Session:
         )
 
     def _refuse_unsafe_names(self) -> None:
-        seen: set[str] = set()
+        checker = FileListChecker()
         for incoming in self.files:
             try:
-                incoming.name = normalized_name(incoming.info.name)
-                validate_file_list([*seen, incoming.name])
-                resolve_destination(self.dest, incoming.name)
+                incoming.name = checker.add(incoming.info.name)
+                incoming.target = resolve_destination(self.dest, incoming.name)
             except UnsafeNameError as err:
                 incoming.refused = err.message
                 incoming.record.status = FileStatus.FAILED.value
@@ -463,7 +462,6 @@ class _Session:
                     )
                 )
                 continue
-            seen.add(incoming.name)
             incoming.record.name = incoming.name
 
     def _on_accepted(self, accepted: wire.Accepted) -> None:
@@ -491,9 +489,14 @@ class _Session:
 
     def _writer_for_again(self, incoming: _Incoming) -> FileWriter:
         target = resolve_destination(self.dest, incoming.name)
-        writer = FileWriter(str(target), incoming.info.size, incoming.info.offset,
-                            lock_manager=self.lock, lock_key=incoming.name,
-                            overwrite_mode=self.receiver.overwrite_for(incoming.name))
+        writer = FileWriter(
+            str(target),
+            incoming.info.size,
+            incoming.info.offset,
+            lock_manager=self.lock,
+            lock_key=incoming.name,
+            overwrite_mode=self.receiver.overwrite_for(incoming.name),
+        )
         writer.open_for_writing()
         writer.reset_for_retry()
         return writer

@@ -52,7 +52,7 @@ class _Offer:
         if self.data is not None:
             return io.BytesIO(self.data)
         assert self.path is not None
-        return open(self.path, "rb")  # noqa: SIM115 - closed by the caller's with-block
+        return open(self.path, "rb")  # closed by the caller's with-block
 
 
 class Sender:

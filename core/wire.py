@@ -492,11 +492,13 @@ class ReceiverConnection(_Connection):
 
     # -- what the application says --------------------------------------------------------------
 
-    def accept(self, plan: Mapping[str, tuple[int, str]] | None = None) -> None:
-        """Say READY. With a ``plan`` (raw name -> (held length, SHA-256 of that prefix)) and a
-        sender that offered the extension, send the resume plan instead and expect ``Accepted``.
-        Without the extension the plan is not sent: the sender streams every byte from 0 and
-        the application drops what it holds (check ``extension_active``)."""
+    def accept(self, plan: Mapping[str, HeldPrefix | tuple[int, str]] | None = None) -> None:
+        """Say READY. With a ``plan`` and a sender that offered the extension, send the resume
+        plan instead and expect ``Accepted``. The plan maps raw names (as in the metadata) to
+        ``HeldPrefix(length, sha256, checkpoint=None)`` or ``(length, sha256)``: the prefix this
+        side holds and the SHA-256 of exactly those bytes (docs/PROTOCOL.md, 5.2). Without the
+        extension the plan is not sent: the sender streams every byte from 0 and the
+        application drops what it holds (check ``extension_active``)."""
         self._require(_State.APP_ACCEPT)
         if plan is not None and self._offered and self._extension_allowed:
             self._plan = messages.check_plan(plan, self._files)

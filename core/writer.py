@@ -157,8 +157,9 @@ class FileWriter:
         (explicitly, or lazily on the first chunk), against ``prefix_sha256`` or the lock's
         ``partial_hash`` for exactly that length. ``keep_part`` leaves an existing ``.part``
         alone even without a recorded prefix, for `resume_candidates` (a sender that vouches for
-        prefixes may confirm more than the lock recorded). A folder that cannot be created (a file in its
-        place, no permission) fails this file only; a full disk raises ``DiskFullError``.
+        prefixes may confirm more than the lock recorded). A folder that cannot be created (a
+        file in its place, no permission) fails this file only; a full disk raises
+        ``DiskFullError``.
         """
         if resume_bytes < 0:
             raise ValueError("resume_bytes must not be negative")

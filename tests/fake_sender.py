@@ -71,8 +71,9 @@ class FakeSender:
         conn.start()
         if not isinstance(next_event(conn, sock), wire.Authenticated):
             return
-        conn.send_metadata([FileInfo(f.name, len(f.data)) for f in self.files],
-                           is_message=self.is_message)
+        conn.send_metadata(
+            [FileInfo(f.name, len(f.data)) for f in self.files], is_message=self.is_message
+        )
         flush(conn, sock)
         ready = next_event(conn, sock)
         if self.script is not None:
@@ -94,8 +95,9 @@ class FakeSender:
             wanted = set(reply.retry_files)
             self._stream(conn, sock, [f for f in self.files if f.name in wanted])
 
-    def _stream(self, conn: wire.SenderConnection, sock: socket.socket,
-                files: list[FakeFile]) -> None:
+    def _stream(
+        self, conn: wire.SenderConnection, sock: socket.socket, files: list[FakeFile]
+    ) -> None:
         stream = b"".join(f.data for f in files)
         for at in range(0, len(stream), SLICE):
             conn.send_stream_slice(stream[at : at + SLICE])

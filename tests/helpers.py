@@ -97,7 +97,12 @@ class ReceiveOutcome:
 def run_receiver(code: str, dest: Path, *extra: str, timeout: float = 120) -> ReceiveOutcome:
     """Run ``inlet receive CODE -o DEST --json`` to the end."""
     cmd = [*INLET, "receive", code, "-o", str(dest), "--json", *extra]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    done = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     result = json.loads(done.stdout) if done.stdout.strip() else None
     return ReceiveOutcome(done.returncode, result, done.stderr)

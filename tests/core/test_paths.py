@@ -118,3 +118,12 @@ def test_conflict_free_path_counts_folders_dangling_links_and_parts(tmp_path: Pa
     assert conflict_free_path(tmp_path / "archive.tar.gz") == tmp_path / "archive.tar_3.gz"
     (tmp_path / ".bashrc").write_text("x")
     assert conflict_free_path(tmp_path / ".bashrc") == tmp_path / ".bashrc_1"
+
+
+def test_file_list_refuses_a_name_after_its_part_sibling_and_stays_linear():
+    with pytest.raises(UnsafeNameError, match="another file's unfinished file"):
+        validate_file_list(["x.part", "x"])
+    with pytest.raises(UnsafeNameError, match="both as a file and a folder"):
+        validate_file_list(["a/b", "a"])
+    names = [f"d{i % 100}/f{i}.txt" for i in range(100_000)]
+    assert validate_file_list(names) == names  # quadratic checking would take minutes here

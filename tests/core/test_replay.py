@@ -62,7 +62,9 @@ class Playback:
 def session_key(info: dict, sent: bytes) -> bytes:
     private = X25519PrivateKey.from_private_bytes(bytes.fromhex(info["receiver_private_key_hex"]))
     shared = private.exchange(X25519PublicKey.from_public_bytes(sent[4:36]))
-    return HKDF(hashes.SHA256(), 32, info["token"].encode(), b"file-transfer-session").derive(shared)
+    return HKDF(hashes.SHA256(), 32, info["token"].encode(), b"file-transfer-session").derive(
+        shared
+    )
 
 
 def open_sealed(key: bytes, frame: bytes) -> bytes:
@@ -92,7 +94,9 @@ def test_recorded_session_replays(tmp_path: Path, name: str):
 
     assert result.ok, result.error
     assert bytes(playback.received[:HANDSHAKE_REPLY]) == answered[:HANDSHAKE_REPLY]
-    reply = json.loads(open_sealed(session_key(info, sent), bytes(playback.received[HANDSHAKE_REPLY:])))
+    reply = json.loads(
+        open_sealed(session_key(info, sent), bytes(playback.received[HANDSHAKE_REPLY:]))
+    )
     assert reply["status"] == "completed" and isinstance(reply["completion_time"], float)
 
     if name == "message":

@@ -43,7 +43,8 @@ def lock_status(dest: Path, name: str) -> str:
 def received_hashes(dest: Path) -> dict[str, str]:
     """Hashes of the files under their final names (bookkeeping and ``.part`` files left out)."""
     return {
-        k: v for k, v in tree_hashes(dest).items()
+        k: v
+        for k, v in tree_hashes(dest).items()
         if not k.startswith(".transfer_lock") and not k.endswith((WARNINGS_LOG, ".part"))
     }
 
@@ -59,8 +60,9 @@ def receive_in_process(code: str, dest: Path, **options) -> tuple[Receiver, list
     return receiver, events
 
 
-@pytest.mark.parametrize("sender_flags", [(), ("--no-ext",), ("--compress",),
-                                          ("--compress", "--no-ext")])
+@pytest.mark.parametrize(
+    "sender_flags", [(), ("--no-ext",), ("--compress",), ("--compress", "--no-ext")]
+)
 def test_inlet_to_inlet_fresh(tmp_path: Path, source_tree: Path, sender_flags):
     sender = start_sender(source_tree, *sender_flags)
     try:
@@ -89,8 +91,12 @@ def test_text_message_is_printed_and_not_kept(tmp_path: Path):
     text = "Meet at 10:30 — bring the blue notebook."
     sender = start_sender("--message", text)
     try:
-        done = subprocess.run([*INLET, "receive", sender.code, "-o", str(tmp_path)],
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [*INLET, "receive", sender.code, "-o", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         sender.stop()
     assert done.returncode == 0, done.stderr
@@ -129,8 +135,9 @@ def _cancel_after(receiver_box: list[Receiver], name: str, held_at_least: int):
 def interrupted_receive(code: str, dest: Path, name: str, held: int, **options) -> Receiver:
     """Receive until ``name`` holds ``held`` bytes, then cancel (the state stays on disk)."""
     box: list[Receiver] = []
-    receiver = Receiver(parse_code(code), dest, ReceiverOptions(**options),
-                        on_event=_cancel_after(box, name, held))
+    receiver = Receiver(
+        parse_code(code), dest, ReceiverOptions(**options), on_event=_cancel_after(box, name, held)
+    )
     box.append(receiver)
     result = receiver.run()
     assert not result.ok and result.resumable
@@ -139,8 +146,9 @@ def interrupted_receive(code: str, dest: Path, name: str, held: int, **options) 
 
 
 @pytest.mark.parametrize("resume_flags", [(), ("--no-ext",)])
-def test_resume_after_cancel_keeps_the_verified_prefix(tmp_path: Path, source_tree: Path,
-                                                       resume_flags):
+def test_resume_after_cancel_keeps_the_verified_prefix(
+    tmp_path: Path, source_tree: Path, resume_flags
+):
     """Against a sender that streams from byte 0 (--no-ext, like ftransfer) the held bytes are
     dropped from the stream; against Inlet they never travel. Both end byte-identical."""
     dest = tmp_path / "dest"
@@ -300,8 +308,12 @@ def test_sender_killed_mid_stream_keeps_state_and_says_resume(tmp_path: Path):
 
 def test_errors_a_person_can_hit_are_one_clear_line(tmp_path: Path, source_tree: Path):
     def receive(code: str) -> subprocess.CompletedProcess:
-        return subprocess.run([*INLET, "receive", code, "-o", str(tmp_path / "d")],
-                              capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [*INLET, "receive", code, "-o", str(tmp_path / "d")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     malformed = receive("ocean-tiger")
     assert malformed.returncode != 0
@@ -335,13 +347,18 @@ def test_silent_sender_times_out_with_a_message(tmp_path: Path):
         for conn in accepted:
             conn.close()
     assert not receiver.result.ok
-    assert "sent nothing for 0 s" in receiver.result.error or "sent nothing for 1 s" in \
-        receiver.result.error
+    assert (
+        "sent nothing for 0 s" in receiver.result.error
+        or "sent nothing for 1 s" in receiver.result.error
+    )
 
 
 def test_unsafe_names_are_refused_and_the_rest_lands(tmp_path: Path):
-    files = [FakeFile("ok.txt", b"fine"), FakeFile("../escape.txt", b"evil"),
-             FakeFile("sub/also-ok.txt", b"fine too")]
+    files = [
+        FakeFile("ok.txt", b"fine"),
+        FakeFile("../escape.txt", b"evil"),
+        FakeFile("sub/also-ok.txt", b"fine too"),
+    ]
     dest = tmp_path / "dest"
     fake = FakeSender(files)
     receiver, _ = receive_in_process(fake.code, dest)
@@ -378,8 +395,12 @@ def test_disk_full_stops_cleanly_and_resumes(tmp_path: Path, source_tree: Path):
         "from inlet.core.cli import main; sys.exit(main())"
     )
     try:
-        done = subprocess.run([INLET[0], "-c", limited, "receive", sender.code, "-o", str(dest)],
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [INLET[0], "-c", limited, "receive", sender.code, "-o", str(dest)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         sender.stop()
     assert done.returncode != 0
@@ -433,11 +454,17 @@ def test_resume_after_kill_sends_only_the_missing_bytes(tmp_path: Path):
     dest = tmp_path / "dest"
     part = dest / "movie.bin.part"
     sender = start_sender(source)
-    receiver = subprocess.Popen([*INLET, "receive", sender.code, "-o", str(dest), "--json"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    receiver = subprocess.Popen(
+        [*INLET, "receive", sender.code, "-o", str(dest), "--json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        wait_until(lambda: part.exists() and part.stat().st_size >= size // 2, 60,
-                   "half of the file on disk")
+        wait_until(
+            lambda: part.exists() and part.stat().st_size >= size // 2,
+            60,
+            "half of the file on disk",
+        )
         receiver.kill()
         receiver.wait(10)
     finally:
