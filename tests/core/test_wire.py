@@ -13,6 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from inlet.core import framing, messages, wire
 from inlet.core.errors import InletError, ProtocolError, WrongTokenError
 from inlet.core.events import FileInfo
