@@ -841,8 +841,12 @@ class TransferLockManager:
 
     # ----------------------------------------------------------------- ending
     def close(self) -> None:
-        """Write what is pending (the receiver calls this when a transfer stops)."""
+        """Write what is pending and fold the journal into the snapshot (the receiver calls this
+        when a transfer stops), so a tool that reads only ``.transfer_lock.json`` — ftransfer,
+        or a person — sees the latest state. One rewrite per stop keeps the work linear."""
         self.flush()
+        if self._header is not None:
+            self._compact(self._stamp())
 
     def __enter__(self) -> TransferLockManager:
         return self

@@ -171,20 +171,22 @@ class Receiver:
         session: _Session | None = None
         try:
             self._check_peer()
-            sock = self._connect()
-            session = _Session(self, sock)
+            self._check_destination()
+            session = _Session(self, self._connect())
             session.run()
         except InletError as err:
+            result.ok = False
             result.error = str(err)
-            result.resumable = not isinstance(err, UnsafeNameError | ProtocolError) or bool(
-                session and session.lock_created
-            )
         except OSError as err:  # anything the network or disk raised that we did not foresee
+            result.ok = False
             result.error = f"The transfer stopped: {err.strerror or err}. " + PeerGoneError.hint
-            result.resumable = True
         finally:
             if session is not None:
-                session.close()
+                try:
+                    session.close()
+                except InletError as err:  # e.g. no room left to save the resume state
+                    result.ok = False
+                    result.error = result.error or str(err)
             with self._sock_lock:
                 if self._sock is not None:
                     self._sock.close()
@@ -192,16 +194,32 @@ class Receiver:
             result.seconds = time.monotonic() - started
         if self._cancelled.is_set() and not result.ok and result.message_text is None:
             result.error = str(CancelledError("The transfer was cancelled."))
-            result.resumable = True
+        # Resumable: a new connection can continue from the state kept on disk.
+        result.resumable = not result.ok and bool(session and session.lock_created)
         self._emit(
             TransferFinished(
                 ok=result.ok,
                 error=result.error,
                 message_text=result.message_text,
-                resumable=result.resumable and not result.ok,
+                resumable=result.resumable,
             )
         )
         return result
+
+    def _check_destination(self) -> None:
+        dest = self.dest_dir
+        if dest.exists() and not dest.is_dir():
+            raise InletError(
+                f"The destination {dest} is a file, not a folder.", "Choose a folder to save into."
+            )
+        for parent in (dest, *dest.parents):
+            if parent.exists():
+                if not parent.is_dir():
+                    raise InletError(
+                        f"The destination {dest} cannot be created: {parent} is a file.",
+                        "Choose a folder to save into.",
+                    )
+                break
 
     def _emit(self, event: object) -> None:
         if self._emit_callback is not None:
@@ -670,15 +688,8 @@ class _Session:
         self._raise_gone()
 
     def close(self) -> None:
-        if self.lock is not None:
-            try:
-                self.lock.flush()
-            except OSError as err:
-                if err.errno == errno.ENOSPC:
-                    raise DiskFullError(
-                        "The disk filled up while saving the resume state."
-                    ) from err
-                raise
+        if self.lock is not None and self.lock.active:
+            self.lock.close()  # raises DiskFullError (state kept in memory) when there is no room
 
     def _on_status(self, event: FileStatusChanged) -> None:
         self.receiver._emit(event)
