@@ -9,7 +9,6 @@ exactly these) and, at the end, in the result's one-sentence ``error``.
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import os
 import socket
@@ -24,7 +23,6 @@ from . import wire
 from .codes import TransferCode
 from .errors import (
     ConnectionFailedError,
-    DiskFullError,
     InletError,
     IntegrityError,
     PeerGoneError,

@@ -272,8 +272,11 @@ class FileWriter:
             pass
         except OSError as err:
             self._log(f"its .part could not be read ({err.strerror or err}); starting fresh")
-        if recorded in self._candidates and self._prefix_sha256 is not None and \
-                self._candidates[recorded].hexdigest() != self._prefix_sha256:
+        if (
+            recorded in self._candidates
+            and self._prefix_sha256 is not None
+            and self._candidates[recorded].hexdigest() != self._prefix_sha256
+        ):
             # the recorded checkpoint no longer matches; the sender may still vouch for all
             del self._candidates[recorded]
             self._log(f"the first {recorded} bytes held do not match the recorded hash")

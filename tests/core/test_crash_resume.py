@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from inlet.core.errors import LockFileError
 from inlet.core.events import FileStatus
 from inlet.core.lock import TransferLockManager

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from inlet.core import launcher
 from inlet.core.cli import main
 

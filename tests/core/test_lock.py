@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from inlet.core import lock as lock_module
 from inlet.core.errors import DiskFullError, LockFileError
 from inlet.core.events import FileInfo, FileStatus, FileStatusChanged

@@ -12,6 +12,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+
 from inlet.core import writer as writer_module
 from inlet.core.errors import DiskFullError
 from inlet.core.events import FileStatus, FileStatusChanged
