@@ -128,7 +128,16 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         return _window(args)
     except KeyboardInterrupt:
-        print("inlet: interrupted; everything received so far is kept for resume.", file=sys.stderr)
+        if args.command == "send":
+            print(
+                "inlet: stopped sending; a receiver can resume from a new inlet send.",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                "inlet: interrupted; everything received so far is kept for resume.",
+                file=sys.stderr,
+            )
         return EXIT_INTERRUPTED
     except InletError as err:
         print(f"inlet: {err}", file=sys.stderr)
