@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from pathlib import Path
 
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import Signal as _Signal
+from PySide6.QtGui import QColor
+
 from inlet.core.errors import UnsafeNameError
 from inlet.core.events import FileProgress, FileStatus, FileStatusChanged, TransferStarted
 from inlet.core.paths import split_name
 from inlet.core.progress import format_size
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtCore import Signal as _Signal
-from PySide6.QtGui import QColor
 
 from .coalesce import UpdateBatch
 from .qtcompat import emit

@@ -11,10 +11,6 @@ import time
 from collections import deque
 from pathlib import Path
 
-from inlet.core.codes import TransferCode, parse_code
-from inlet.core.errors import CodeError
-from inlet.core.events import FileProgress, TransferFinished
-from inlet.core.progress import TransferTotals, format_duration, format_size
 from PySide6.QtCore import QModelIndex, QPoint, QSettings, Qt, QThread, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
@@ -45,6 +41,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from inlet.core.codes import TransferCode, parse_code
+from inlet.core.errors import CodeError
+from inlet.core.events import FileProgress, TransferFinished
+from inlet.core.progress import TransferTotals, format_duration, format_size
 
 from .coalesce import UpdateBatch
 from .delegate import TransferDelegate

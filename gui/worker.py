@@ -25,11 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from PySide6.QtCore import QObject, Signal, Slot
+
 from inlet.core.codes import TransferCode
 from inlet.core.errors import InletError, UnsafeNameError
 from inlet.core.events import TransferFinished, TransferStarted
 from inlet.core.paths import split_name
-from PySide6.QtCore import QObject, Signal, Slot
 
 from .coalesce import EventCoalescer
 from .model import RowSet

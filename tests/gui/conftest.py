@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QCoreApplication, QSettings
+
 from inlet.core.events import (
     FileInfo,
     FileProgress,
@@ -15,7 +17,6 @@ from inlet.core.events import (
     TransferFinished,
     TransferStarted,
 )
-from PySide6.QtCore import QCoreApplication, QSettings
 
 
 @pytest.fixture(autouse=True)

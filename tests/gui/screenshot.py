@@ -14,6 +14,9 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtWidgets import QApplication
+
 from inlet.core.events import (
     FileInfo,
     FileProgress,
@@ -23,8 +26,6 @@ from inlet.core.events import (
     TransferStarted,
 )
 from inlet.gui.window import MainWindow
-from PySide6.QtCore import QCoreApplication, QSettings
-from PySide6.QtWidgets import QApplication
 
 MB = 1_000_000
 FILES = [

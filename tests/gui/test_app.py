@@ -3,6 +3,7 @@
 import sys
 
 import pytest
+
 from inlet.gui import app as app_module
 from inlet.gui.widgets import BannerKind
 

@@ -3,6 +3,7 @@
 import threading
 
 import pytest
+
 from inlet.core.events import FileProgress, FileStatus, FileStatusChanged, TransferStarted
 from inlet.gui.coalesce import EventCoalescer, UpdateBatch
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import QPoint, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QStyleOptionViewItem, QTableView
+
 from inlet.core.events import FileStatus, FileStatusChanged
 from inlet.gui.coalesce import UpdateBatch
 from inlet.gui.delegate import TransferDelegate, button_rects
 from inlet.gui.model import Column, RowAction, TransferModel
-from PySide6.QtCore import QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter
-from PySide6.QtWidgets import QStyleOptionViewItem, QTableView
 
 from .conftest import started
 

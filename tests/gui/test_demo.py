@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from inlet.gui.demo import CONFLICT_NAME, SAMPLE_FOLDER, SenderProcess, make_sample, start_demo
 
 

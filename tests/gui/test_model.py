@@ -6,6 +6,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
+
 from inlet.core.events import FileProgress, FileStatus, FileStatusChanged
 from inlet.core.lock import LockSummary
 from inlet.gui.coalesce import UpdateBatch
@@ -19,7 +21,6 @@ from inlet.gui.model import (
     contiguous_spans,
 )
 from inlet.gui.resume import InterruptedTransfer, SavedFile
-from PySide6.QtCore import Qt
 
 from .conftest import started
 

@@ -3,8 +3,9 @@
 import sys
 
 import pytest
-from inlet.gui.qtcompat import emit
 from PySide6.QtCore import QObject, QStringListModel, Signal
+
+from inlet.gui.qtcompat import emit
 
 
 class Source(QObject):

@@ -5,6 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QApplication, QPushButton
+
 from inlet.core.events import FileProgress, FileStatus, FileStatusChanged, TransferFinished
 from inlet.core.lock import TransferLockManager
 from inlet.core.paths import LOCK_FILENAME
@@ -12,9 +16,6 @@ from inlet.gui.model import Column, RowAction
 from inlet.gui.qtcompat import emit
 from inlet.gui.widgets import BannerKind
 from inlet.gui.window import SETTINGS_DESTINATION, MainWindow
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
-from PySide6.QtWidgets import QApplication, QPushButton
 
 from .conftest import (
     ReceiverFactory,

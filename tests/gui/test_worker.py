@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
 from inlet.core.codes import parse_code
 from inlet.core.events import (
     FileProgress,
@@ -18,7 +20,6 @@ from inlet.core.lock import TransferLockManager
 from inlet.core.paths import LOCK_FILENAME
 from inlet.gui.qtcompat import emit
 from inlet.gui.worker import TICK_SECONDS, ReceiveRequest, ReceiveWorker, inspect_folder
-from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from .conftest import ReceiverFactory, ScriptedReceiver, block_until_cancelled, started
 
