@@ -376,6 +376,9 @@ class _Session:
             elif isinstance(event, wire.StreamHashes):
                 self._on_stream_hashes(event)
             elif isinstance(event, wire.EndOfStream):
+                # Bytes that came with the end marker are a protocol violation: next_event()
+                # raises on them before we answer (later bytes are never read).
+                self.conn.next_event()
                 if self._on_end_of_stream():
                     return
             elif isinstance(event, wire.ConnectionClosed):
@@ -670,16 +673,18 @@ class _Session:
             # ftransfer 1.0.1 crashes on a retry request and drops the connection.
             names = sorted(self.retrying)
             for incoming in self.files:
-                if incoming.name in self.retrying:
+                if incoming.name in self.retrying and incoming.writer is not None:
+                    # (a refused duplicate of a retried name has no writer)
                     incoming.writer.mark_failed("hash mismatch; the sender could not resend it")
                     incoming.record.status = FileStatus.FAILED.value
                     incoming.record.reason = "hash mismatch"
             if self.lock is not None:
                 self.lock.flush()
             self.result.resumable = True
+            listed = ", ".join(map(_shown, names[:3])) + ("…" if len(names) > 3 else "")
             raise PeerGoneError(
                 f"The sender closed the connection instead of resending {len(names)} file(s) that "
-                f"failed verification ({', '.join(names[:3])}{'…' if len(names) > 3 else ''}). "
+                f"failed verification ({listed}). "
                 "They are kept as unfinished files;",
                 "receive again into the same folder to retry them.",
             )
@@ -693,7 +698,19 @@ class _Session:
         self.receiver._emit(event)
 
 
+def _shown(name: str, limit: int = 80) -> str:
+    """A name from the network as it may appear in a one-line message: a hostile name with
+    control characters (a terminal escape, NUL), a lone surrogate or 5,000 bytes is quoted with
+    escapes and cut short instead of being printed raw."""
+    if name and name.isprintable() and len(name) <= limit:
+        return name
+    return repr(name[:limit]) + ("…" if len(name) > limit else "")
+
+
 def _names(records: list[ReceivedFile], reasons: bool = False, limit: int = 3) -> str:
-    shown = [f"{r.name} ({r.reason})" if reasons and r.reason else r.name for r in records[:limit]]
+    shown = [
+        f"{_shown(r.name)} ({r.reason})" if reasons and r.reason else _shown(r.name)
+        for r in records[:limit]
+    ]
     more = len(records) - limit
     return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
