@@ -67,7 +67,7 @@ def drop(window: MainWindow, path: Path) -> None:
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     center = window.rect().center()
     buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier(0)
-    enter = QDragEnterEvent(QPointF(center), Qt.DropAction.CopyAction, mime, buttons, modifiers)
+    enter = QDragEnterEvent(center, Qt.DropAction.CopyAction, mime, buttons, modifiers)
     QApplication.sendEvent(window, enter)
     window.drag_was_highlighted = window.overlay.isVisibleTo(window)
     dropped = QDropEvent(QPointF(center), Qt.DropAction.CopyAction, mime, buttons, modifiers)
@@ -155,7 +155,7 @@ def test_a_drag_without_files_is_refused(make_window):
     mime = QMimeData()
     mime.setText("just text")
     enter = QDragEnterEvent(
-        QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier(0),
     )  # fmt: skip
     QApplication.sendEvent(window, enter)
