@@ -334,7 +334,10 @@ class TransferModel(QAbstractTableModel):
             replace = row.overwrite_effective(self._default_overwrite)
             if not self._can_toggle(row):  # decided: say what happened
                 return "Replaced" if replace else "Kept both"
-            return "Replace" if replace else "Keep both"
+            if accessible:
+                return "replaces the existing file" if replace else "keeps both files"
+            # A checkbox's label names what checking it does; its state shows the choice.
+            return "Replace"
         if column == Column.ACTION:
             return ", ".join(a.value for a in self._actions(row)) if accessible else ""
         return None

@@ -1,7 +1,8 @@
-"""Render the window in the middle of a (scripted) transfer: ``python -m tests.gui.screenshot OUT``.
+"""Render the window in the middle of a real transfer: ``python -m tests.gui.screenshot [OUT]``.
 
-It makes ``docs/screenshot.png`` and lets a person check that every row and button reads well.
-The events go through the real worker thread, coalescer and model; only the network is scripted.
+A real ``inlet send`` on loopback offers a sample folder; the real window receives it into a
+folder that already holds one of the files (so its overwrite toggle shows), and the picture is
+taken while the large video is about half way. It makes ``docs/screenshot.png``.
 """
 
 from __future__ import annotations
@@ -9,145 +10,89 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import threading
+import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-from inlet.core.events import (
-    FileInfo,
-    FileProgress,
-    FileStatus,
-    FileStatusChanged,
-    TransferFinished,
-    TransferStarted,
-)
+from inlet.gui.demo import SenderProcess
 from inlet.gui.window import MainWindow
 
 MB = 1_000_000
-FILES = [
-    ("photos/IMG_0001.jpg", 4_200_000),
-    ("photos/IMG_0002.jpg", 3_900_000),
-    ("photos/IMG_0003.jpg", 4_100_000),
-    ("notes/todo.txt", 1_100),
-    ("notes/report.pdf", 820_000),
-    ("video.mp4", 120 * MB),
-    ("music/track01.flac", 31 * MB),
-    ("music/track02.flac", 28 * MB),
-    ("empty.txt", 0),
-]
 
 
-def mid_transfer(release: threading.Event):
-    """A receiver script that leaves rows in every state, then waits."""
+def make_sample(root: Path) -> None:
+    """Photos, notes, an empty file, a large video and a trailer."""
+    chunk = os.urandom(MB)
 
-    def script(r) -> None:
-        dest = r.dest
-        r.emit(
-            TransferStarted(
-                files=tuple(FileInfo(n, s) for n, s in FILES),
-                total_size=sum(s for _, s in FILES),
-                conflicts=frozenset({"notes/todo.txt", "notes/report.pdf"}),
-                already_done=frozenset({"empty.txt"}),
-            )
-        )
+    def write(name: str, size: int) -> None:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as out:
+            for _ in range(size // MB):
+                out.write(chunk)
+            out.write(chunk[: size % MB])
 
-        def status(name, new, old, **kw):
-            r.emit(FileStatusChanged(name, new, old, **kw))
-
-        ip, pend = FileStatus.IN_PROGRESS, FileStatus.PENDING
-        for name, size in FILES[:2]:
-            status(name, ip, pend)
-            r.emit(FileProgress(name, size, size))
-            status(name, FileStatus.COMPLETED, ip, final_path=str(dest / name))
-        status("notes/report.pdf", ip, pend)
-        r.emit(FileProgress("notes/report.pdf", 820_000, 820_000))
-        status(
-            "notes/report.pdf",
-            FileStatus.COMPLETED,
-            ip,
-            final_path=str(dest / "notes" / "report_1.pdf"),
-        )
-        status("photos/IMG_0003.jpg", ip, pend)
-        r.emit(FileProgress("photos/IMG_0003.jpg", 4_100_000, 4_100_000))  # verifying
-        status("video.mp4", ip, pend)
-        r.emit(FileProgress("video.mp4", 73 * MB, 120 * MB))
-        status("music/track01.flac", ip, pend)
-        r.emit(FileProgress("music/track01.flac", 9 * MB, 31 * MB))
-        status("music/track01.flac", FileStatus.FAILED, ip, reason="hash mismatch")
-        release.wait(30)
-        r.emit(TransferFinished(ok=False, error="cancelled", resumable=True))
-
-    return script
+    for i, size in enumerate((4_200_000, 3_900_000, 4_100_000), start=1):
+        write(f"photos/IMG_000{i}.jpg", size)
+    write("notes/todo.txt", 1_100)
+    write("notes/report.pdf", 820_000)
+    write("empty.txt", 0)
+    write("videos/holiday.mp4", 1_500 * MB)
+    write("videos/trailer.mp4", 30 * MB)
 
 
-class _Receiver:
-    def __init__(self, script, code, dest, options, on_event) -> None:
-        self.script, self.dest, self.on_event = script, Path(dest), on_event
-
-    def emit(self, event) -> None:
-        self.on_event(event)
-
-    def cancel(self) -> None:
-        pass
-
-    def set_overwrite(self, name, value) -> None:
-        pass
-
-    def run(self) -> None:
-        self.script(self)
-
-
-def render(path: Path) -> Path:
+def render(out: Path) -> Path:
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    QCoreApplication.setOrganizationName("InletScreenshot")
-    release = threading.Event()
-    script = mid_transfer(release)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat)
-        dest = Path(tmp) / "from-laptop"
-        dest.mkdir()
-        window = MainWindow(
-            settings=settings,
-            code="100.64.1.123:ocean-tiger-piano-ruby",
-            destination=str(dest),
-            receiver_factory=lambda *a, **k: _Receiver(script, *a, **k),
-        )
-        window.resize(1040, 480)
+        sample = Path(tmp) / "from-laptop"
+        make_sample(sample)
+        dest = Path(tmp) / "Downloads"
+        (dest / "from-laptop" / "videos").mkdir(parents=True)
+        (dest / "from-laptop" / "videos" / "trailer.mp4").write_bytes(b"an older cut")
+        sender = SenderProcess(sample)
+        code = sender.start()
+        settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(settings=settings, code=code, destination=str(dest))
+        window.resize(1040, 470)
         window.show()
-        _wait(app, lambda: window.destination == dest)
-        window.start_receive()
-        _wait(app, lambda: window.model.rowCount() == len(FILES) and window.model.counts()[1])
-        # make the status bar read like a real transfer: a steady speed over a few seconds
-        totals = window.totals
-        totals._samples.clear()
-        totals._samples.append((0.0, totals.held_bytes - 630 * MB // 10))
-        totals._samples.append((3.0, totals.held_bytes))
-        window._refresh_status()
-        app.processEvents()
-        window.grab().save(str(path))
-        release.set()
-        _wait(app, lambda: not window.running)
-        window.shutdown()
-        window.deleteLater()
-    return path
+        try:
+            _wait(app, lambda: window.destination == dest)
+            assert window.start_receive()
+            video = "from-laptop/videos/holiday.mp4"
+            _wait(app, lambda: 0.45 <= _fraction(window, video) <= 0.8, timeout=120)
+            for _ in range(5):  # let the status bar's speed settle on the live figures
+                app.processEvents()
+                time.sleep(0.05)
+            window.grab().save(str(out))
+        finally:
+            window.cancel()
+            _wait(app, lambda: not window.running, timeout=30)
+            window.shutdown()
+            sender.stop()
+    return out
 
 
-def _wait(app: QCoreApplication, condition, timeout: float = 10.0) -> None:
-    import time
+def _fraction(window: MainWindow, name: str) -> float:
+    for row in window.model.rows():
+        if row.name == name:
+            return row.held / row.size if row.size else 0.0
+    return 0.0
 
+
+def _wait(app: QApplication, condition, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise TimeoutError("the window did not get there")
+            raise TimeoutError("the window did not get there in time")
         app.processEvents()
         time.sleep(0.01)
 
 
 if __name__ == "__main__":
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshot.png")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    print(render(out))
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshot.png")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    print(render(target))

@@ -137,11 +137,13 @@ def test_overwrite_toggle_only_on_conflicting_rows(model, qtbot):
     assert model.data(plain, Qt.ItemDataRole.CheckStateRole) is None
     assert model.flags(conflict) & Qt.ItemFlag.ItemIsUserCheckable
     assert model.data(conflict, Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked
-    assert model.data(conflict) == "Keep both"
+    assert model.data(conflict) == "Replace"  # the label says what checking does
+    assert model.data(conflict, Qt.ItemDataRole.AccessibleTextRole) == "keeps both files"
     with qtbot.waitSignal(model.overwriteChanged) as blocker:
         assert model.setData(conflict, Qt.CheckState.Checked, Qt.ItemDataRole.CheckStateRole)
     assert blocker.args == ["notes/todo.txt", True]
-    assert model.data(conflict) == "Replace"
+    assert model.data(conflict, Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
+    assert model.data(conflict, Qt.ItemDataRole.AccessibleTextRole) == "replaces the existing file"
     assert model.overwrite_choices() == {"notes/todo.txt": True}
     assert not model.setData(plain, Qt.CheckState.Checked, Qt.ItemDataRole.CheckStateRole)
 
@@ -155,8 +157,9 @@ def test_header_default_applies_to_rows_without_their_own_choice(qtbot):
     m.overwriteChanged.connect(lambda name, value: seen.append((name, value)))
     m.set_default_overwrite(True)
     assert seen == [("a", True)]  # b keeps its own choice, c has nothing to overwrite
-    assert m.data(m.index(0, Column.OVERWRITE)) == "Replace"
-    assert m.data(m.index(1, Column.OVERWRITE)) == "Keep both"
+    check = Qt.ItemDataRole.CheckStateRole
+    assert m.data(m.index(0, Column.OVERWRITE), check) == Qt.CheckState.Checked
+    assert m.data(m.index(1, Column.OVERWRITE), check) == Qt.CheckState.Unchecked
 
 
 @pytest.mark.timeout(10)
@@ -164,7 +167,8 @@ def test_choices_survive_a_new_session_and_lock_once_done(model):
     conflict = model.index(2, Column.OVERWRITE)
     model.setData(conflict, Qt.CheckState.Checked, Qt.ItemDataRole.CheckStateRole)
     model.start(started(*FILES, conflicts=frozenset({"notes/todo.txt"})))  # a retry
-    assert model.data(model.index(2, Column.OVERWRITE)) == "Replace"
+    check = Qt.ItemDataRole.CheckStateRole
+    assert model.data(model.index(2, Column.OVERWRITE), check) == Qt.CheckState.Checked
     model.apply(UpdateBatch((status("notes/todo.txt", FileStatus.COMPLETED, FileStatus.PENDING),)))
     assert not model.flags(model.index(2, Column.OVERWRITE)) & Qt.ItemFlag.ItemIsUserCheckable
 
