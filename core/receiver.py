@@ -39,7 +39,7 @@ from .events import (
     TransferStarted,
 )
 from .lock import TransferLockManager
-from .paths import FileListChecker, resolve_destination
+from .paths import LOCK_FILENAME, FileListChecker, resolve_destination
 from .writer import FileWriter
 
 RECV_BUFFER = 4 << 20
@@ -192,8 +192,11 @@ class Receiver:
             result.seconds = time.monotonic() - started
         if self._cancelled.is_set() and not result.ok and result.message_text is None:
             result.error = str(CancelledError("The transfer was cancelled."))
-        # Resumable: a new connection can continue from the state kept on disk.
-        result.resumable = not result.ok and bool(session and session.lock_created)
+        # Resumable: a new connection can continue from the state kept on disk (written by
+        # this session, or by an earlier one when this one failed before the file list).
+        result.resumable = not result.ok and (
+            bool(session and session.lock_created) or (self.dest_dir / LOCK_FILENAME).exists()
+        )
         self._emit(
             TransferFinished(
                 ok=result.ok,
