@@ -315,3 +315,55 @@ def test_ten_thousand_real_files_keep_the_window_responsive(qtbot, window, sende
         if heartbeat.longest < STALL_LIMIT:
             return
     pytest.fail(f"the GUI thread stalled in every run: {[round(s, 3) for s in stalls]} s")
+
+
+@pytest.mark.timeout(180)
+def test_a_corrupted_file_fails_and_its_retry_button_gets_it_verified(
+    qtbot, window, senders, tmp_path, monkeypatch
+):
+    """A file damaged on its way to disk (a bad disk or RAM, simulated by flipping a bit of
+    every chunk written for it) fails verification after the engine's 3 attempts; the row says
+    so and offers Retry; with the fault gone, a click on Retry gets it verified."""
+    from PySide6.QtCore import QPoint
+
+    from inlet.core.writer import FileWriter
+    from inlet.gui.model import RowAction
+
+    files = {"set/good.txt": b"fine\n" * 1000, "set/bad.bin": os.urandom(200_000)}
+    for name, data in files.items():
+        write(tmp_path / name, data)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    damaged: list[int] = []
+    original = FileWriter.write_chunk
+
+    def faulty_write(self: FileWriter, data) -> int:
+        if self.lock_key == "set/bad.bin" and len(data):
+            damaged.append(len(data))
+            data = bytes([data[0] ^ 0x01]) + bytes(data[1:])
+        return original(self, data)
+
+    monkeypatch.setattr(FileWriter, "write_chunk", faulty_write)
+    prepare(qtbot, window, senders(tmp_path / "set"), dest)
+    finished = press_receive(qtbot, window)
+    assert not finished.ok
+    assert "failed verification after 3 attempt(s): set/bad.bin" in finished.error
+    assert len(damaged) >= 3  # each attempt was damaged
+    row = window.model.find("set/bad.bin")
+    assert statuses(window)["set/bad.bin"] == "Failed: hash mismatch"
+    assert window.model.row(row).actions() == (RowAction.RETRY,)
+    assert not (dest / "set" / "bad.bin").exists()
+    assert (dest / "set" / "good.txt").read_bytes() == files["set/good.txt"]
+
+    monkeypatch.setattr(FileWriter, "write_chunk", original)  # the fault is gone
+    rect = window.table.visualRect(window.model.index(row, Column.ACTION))
+    with qtbot.waitSignal(window.transferDone, timeout=60_000) as blocker:
+        qtbot.mouseClick(
+            window.table.viewport(),
+            Qt.MouseButton.LeftButton,
+            pos=QPoint(rect.left() + 12, rect.center().y()),
+        )
+    assert blocker.args[0].ok, blocker.args[0].error
+    assert (dest / "set" / "bad.bin").read_bytes() == files["set/bad.bin"]
+    assert statuses(window)["set/bad.bin"] == "Done"
+    assert not (dest / "set" / "good_1.txt").exists()  # the verified file was not sent again
