@@ -100,18 +100,31 @@ class TransferTotals:
 
     def summary(self) -> str:
         """``37 of 120 files - 1.4 of 3.2 GB - 210 MB/s - 9 s left``."""
-        parts = [
-            f"{self.done_files} of {self.total_files} files",
-            f"{format_size(self.held_bytes)} of {format_size(self.total_bytes)}",
-        ]
-        if self.speed > 0:
-            parts.append(f"{format_size(self.speed)}/s")
-        eta = self.eta_seconds
-        if eta is not None and self.held_bytes < self.total_bytes:
-            parts.append(f"{format_duration(eta)} left")
-        if self.failed_files:
-            parts.append(f"{self.failed_files} failed")
-        return " - ".join(parts)
+        return summary_text(
+            self.done_files, self.total_files, self.held_bytes, self.total_bytes,
+            failed=self.failed_files, speed=self.speed, eta=self.eta_seconds,
+        )  # fmt: skip
+
+
+def summary_text(
+    done: int,
+    total_files: int,
+    held: int,
+    total_bytes: int,
+    *,
+    failed: int = 0,
+    speed: float = 0.0,
+    eta: float | None = None,
+) -> str:
+    """The one-line summary the terminal and the window's status bar both show."""
+    parts = [f"{done} of {total_files} files", f"{format_size(held)} of {format_size(total_bytes)}"]
+    if speed > 0:
+        parts.append(f"{format_size(speed)}/s")
+    if eta is not None and held < total_bytes:
+        parts.append(f"{format_duration(eta)} left")
+    if failed:
+        parts.append(f"{failed} failed")
+    return " - ".join(parts)
 
 
 class TerminalProgress:

@@ -45,7 +45,7 @@ from PySide6.QtWidgets import (
 from inlet.core.codes import TransferCode, parse_code
 from inlet.core.errors import CodeError
 from inlet.core.events import FileProgress, TransferFinished
-from inlet.core.progress import TransferTotals, format_duration, format_size
+from inlet.core.progress import TransferTotals, summary_text
 
 from .coalesce import UpdateBatch
 from .delegate import TransferDelegate
@@ -671,21 +671,12 @@ class MainWindow(QMainWindow):
         if self.running and self.totals.total_files:
             totals = self.totals
             held, size = totals.held_bytes, totals.total_bytes
-            parts = [
-                f"{done} of {total} files",
-                f"{format_size(held)} of {format_size(size)}",
-            ]
-            if totals.speed > 0:
-                parts.append(f"{format_size(totals.speed)}/s")
-            eta = totals.eta_seconds
-            if eta is not None and held < size:
-                parts.append(f"{format_duration(eta)} left")
+            speed, eta = totals.speed, totals.eta_seconds
         else:
             held, size = self.model.held_bytes, self.model.total_bytes
-            parts = [f"{done} of {total} files", f"{format_size(held)} of {format_size(size)}"]
-        if failed:
-            parts.append(f"{failed} failed")
-        self.summary_label.setText(" - ".join(parts))
+            speed, eta = 0.0, None
+        text = summary_text(done, total, held, size, failed=failed, speed=speed, eta=eta)
+        self.summary_label.setText(text)
         self.overall_bar.setValue(1000 if size == 0 else int(1000 * min(1.0, held / size)))
 
     def _update_retry_all(self) -> None:
