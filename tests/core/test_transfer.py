@@ -484,3 +484,18 @@ def test_resume_after_kill_sends_only_the_missing_bytes(tmp_path: Path):
     assert result["resumed"] is True and result["bytes_reused"] == held
     assert result["bytes_on_wire"] <= (size - held) + 2 * 1024 * 1024
     assert received_hashes(dest) == {"movie.bin": tree_hashes(source.parent)["movie.bin"]}
+
+
+def test_inlet_sender_falls_back_for_a_receiver_without_the_extension(
+    tmp_path: Path, source_tree: Path
+):
+    """An ftransfer-like receiver (--no-ext) answers a plain READY: the Inlet sender then
+    streams exactly as ftransfer 1.0.1 does, and everything arrives."""
+    sender = start_sender(source_tree)
+    try:
+        outcome = run_receiver(sender.code, tmp_path / "dest", "--no-ext")
+        assert sender.wait() == 0
+    finally:
+        sender.stop()
+    assert outcome.returncode == 0, outcome.stderr
+    assert received_hashes(tmp_path / "dest") == expected_hashes(source_tree)
