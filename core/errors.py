@@ -58,6 +58,15 @@ class TransferTimeoutError(InletError):
     hint = "Check the network and that the sender is still running; the transfer can be resumed."
 
 
+class SenderBusyError(InletError):
+    """The sender answered that it is serving another receiver (it serves one at a time)."""
+
+    hint = (
+        "Wait until that transfer has finished, then try again with the same code. If the other "
+        "receiver was you and it was interrupted, the sender notices within a minute or two."
+    )
+
+
 class PeerGoneError(InletError):
     """The connection dropped in the middle of a transfer; everything received so far is kept."""
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import select
 import socket
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,7 +115,7 @@ class Sender:
         try:
             while True:
                 conn, peer = self._server.accept()
-                with conn:
+                with conn, _TurnAway(self._server, log):
                     try:
                         if _SenderSession(self, conn).run(log):
                             log(f"Done: {peer[0]} received every file.")
@@ -140,6 +142,52 @@ class Sender:
             return self.options.ready_timeout
         count = len(self.offers)
         return 180.0 if count > 10_000 else 120.0 if count > 1_000 else 60.0
+
+
+class _TurnAway:
+    """While one receiver is served, tell every other one at once that the sender is busy.
+
+    Without it a second receiver sat in the listen backlog, heard nothing and gave up after its
+    idle timeout with a misleading "sent nothing" (two minutes by default). A thread answers
+    each extra connection with the busy signal and closes it; a socket pair wakes it to stop
+    before the listening socket goes back to the main loop.
+    """
+
+    def __init__(self, server: socket.socket, log: Callable[[str], None]) -> None:
+        self._server = server
+        self._log = log
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._thread = threading.Thread(target=self._run, name="inlet-turn-away", daemon=True)
+
+    def __enter__(self) -> _TurnAway:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._wake_w.send(b"x")
+        self._thread.join()
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                readable, _, _ = select.select([self._server, self._wake_r], [], [])
+            except (OSError, ValueError):
+                return
+            if self._wake_r in readable:
+                return
+            try:
+                extra, peer = self._server.accept()
+            except OSError:
+                continue
+            with extra:
+                try:
+                    extra.settimeout(5)
+                    extra.sendall(wire.busy_signal())
+                except OSError:
+                    pass
+            self._log(f"A receiver at {peer[0]} was told to wait: another one is being served.")
 
 
 class _SenderSession:

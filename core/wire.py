@@ -29,7 +29,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from . import framing, messages
-from .errors import InletError, ProtocolError, WrongTokenError
+from .errors import InletError, ProtocolError, SenderBusyError, WrongTokenError
 from .events import FileInfo
 from .framing import (
     CHALLENGE_SIZE,
@@ -64,7 +64,18 @@ __all__ = [
     "SenderConnection",
     "StreamHashes",
     "WireUsageError",
+    "busy_signal",
 ]
+
+#: What an Inlet sender says, instead of its public key, to a receiver that connects while it
+#: serves another one (docs/PROTOCOL.md, 2). It cannot be mistaken for a 32-byte key.
+BUSY = b"BUSY"
+
+
+def busy_signal() -> bytes:
+    """The bytes a busy sender sends to an extra connection before closing it."""
+    return plain_frame(BUSY)
+
 
 #: A compressed data message may be a little larger than what it expands to (blosc header and
 #: block table, or an incompressible buffer stored as is).
@@ -554,6 +565,16 @@ class ReceiverConnection(_Connection):
     def _step(self) -> bool:
         state = self._state
         if state is _State.WAIT_PEER_KEY:
+            if self._in.peek_length() == len(BUSY):
+                frame = self._in.read_plain("the sender's public key", exact=len(BUSY))
+                if frame is None:
+                    return False
+                if frame == BUSY:
+                    raise SenderBusyError("The sender is busy with another receiver.")
+                raise ProtocolError(
+                    f"Expected the sender's public key of {PUBLIC_KEY_SIZE} bytes, but the peer "
+                    f"announced {len(BUSY)}."
+                )
             key = self._in.read_plain("the sender's public key", exact=PUBLIC_KEY_SIZE)
             if key is None:
                 return False
