@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -144,7 +145,22 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
 
 
+def _no_screen() -> bool:
+    """On Linux and BSD a window needs X11 or Wayland (or a Qt platform chosen explicitly)."""
+    if not sys.platform.startswith(("linux", "freebsd", "openbsd")):
+        return False
+    return not any(os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
 def _window(args: argparse.Namespace) -> int:
+    if _no_screen():
+        print(
+            "inlet: there is no screen to open the window on (neither DISPLAY nor "
+            "WAYLAND_DISPLAY is set). Start it from a desktop session, or receive in this "
+            "terminal with 'inlet receive CODE'.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     try:
         from inlet.gui.app import run_app
     except ImportError as err:  # a broken Qt install must still say what to do

@@ -122,3 +122,12 @@ def test_format_duration():
     assert format_duration(9.4) == "9 s"
     assert format_duration(250) == "4 min 10 s"
     assert format_duration(7500) == "2 h 5 min"
+
+
+def test_window_without_a_screen_says_what_to_do(monkeypatch, capsys):
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    assert main([]) == 1
+    err = capsys.readouterr().err
+    assert "no screen" in err and "inlet receive CODE" in err and err.count("\n") == 1
