@@ -112,10 +112,14 @@ class Sender:
         """Serve receivers one at a time until one has received everything."""
         assert self._server is not None, "call listen() first"
         wrong_tokens = 0
+        handover: tuple[socket.socket, tuple] | None = None
+        turn_away: _TurnAway | None = None
         try:
             while True:
-                conn, peer = self._server.accept()
-                with conn, _TurnAway(self._server, log):
+                conn, peer = handover or self._server.accept()
+                handover = None
+                turn_away = _TurnAway(self._server, log)
+                with conn, turn_away:
                     try:
                         if _SenderSession(self, conn).run(log):
                             log(f"Done: {peer[0]} received every file.")
@@ -134,7 +138,12 @@ class Sender:
                             ) from None
                     except (InletError, OSError) as err:
                         log(f"The receiver at {peer[0]} left: {err}")
+                # A receiver that connected in the last moments of this session is served next.
+                handover, turn_away.handover = turn_away.handover, None
         finally:
+            for pending in (handover, turn_away.handover if turn_away else None):
+                if pending is not None:
+                    pending[0].close()
             self.close()
 
     def ready_timeout(self) -> float:
@@ -153,17 +162,26 @@ class _TurnAway:
     before the listening socket goes back to the main loop.
     """
 
+    #: How long an extra connection waits for the current session to end before it is told
+    #: "busy": a receiver that reconnects at once after a drop (before this side noticed) is
+    #: then served instead of turned away.
+    GRACE = 2.0
+
     def __init__(self, server: socket.socket, log: Callable[[str], None]) -> None:
         self._server = server
         self._log = log
+        self._session_over = threading.Event()
         self._wake_r, self._wake_w = socket.socketpair()
         self._thread = threading.Thread(target=self._run, name="inlet-turn-away", daemon=True)
+        #: a connection that arrived while the session was ending: serve it next
+        self.handover: tuple[socket.socket, tuple] | None = None
 
     def __enter__(self) -> _TurnAway:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._session_over.set()
         self._wake_w.send(b"x")
         self._thread.join()
         self._wake_r.close()
@@ -181,6 +199,9 @@ class _TurnAway:
                 extra, peer = self._server.accept()
             except OSError:
                 continue
+            if self._session_over.wait(self.GRACE):
+                self.handover = (extra, peer)
+                return
             with extra:
                 try:
                     extra.settimeout(5)
