@@ -295,6 +295,9 @@ class _Incoming:
     refused: str | None = None  # unsafe name etc.: bytes are consumed and dropped
     already_done: bool = False  # completed in an earlier session and still verified
     record: ReceivedFile | None = None
+    #: SHA-256 of the file under its final name when an earlier session named it but was killed
+    #: before its lock recorded "completed" (offered whole; the sender may vouch for it)
+    named_earlier: str | None = None
 
 
 class _Session:
@@ -449,6 +452,13 @@ class _Session:
                     checkpoint = wire.HeldPrefix(*candidates[1]) if len(candidates) > 1 else None
                     have[incoming.info.name] = wire.HeldPrefix(*candidates[0], checkpoint)
                     resumed[incoming.name] = candidates[0][0]
+                elif self.lock.resumed and (sha := _whole_file_sha256(target, incoming.info.size)):
+                    # Killed after the rename, before the lock said "completed": offer the
+                    # named file whole rather than receive every byte of it again.
+                    incoming.named_earlier = sha
+                    have[incoming.info.name] = wire.HeldPrefix(incoming.info.size, sha)
+                    resumed[incoming.name] = incoming.info.size
+                    conflicts.discard(incoming.name)
             elif held := writer._ensure_resume_hash():
                 resumed[incoming.name] = held
         self.result.resumed = bool(resumed)
@@ -500,6 +510,9 @@ class _Session:
                     incoming.record.status = FileStatus.PENDING.value
                 continue
             assert writer is not None
+            if start is None and incoming.named_earlier is not None:
+                self._keep_named_earlier(incoming, writer)
+                continue
             if start is None:
                 if offered is None or offered.length != incoming.info.size:
                     raise ProtocolError(f"The sender skipped {incoming.name!r}, which is not here.")
@@ -508,6 +521,19 @@ class _Session:
             else:
                 writer.adopt_prefix(start)
             self.receiver._emit(FileProgress(incoming.name, writer.written, incoming.info.size))
+
+    def _keep_named_earlier(self, incoming: _Incoming, writer: FileWriter) -> None:
+        """The sender vouched for the file an earlier session named: record it as done."""
+        with contextlib.suppress(OSError):
+            os.unlink(writer.part_file)  # the empty .part open_for_writing made
+        assert self.lock is not None and incoming.named_earlier is not None
+        self.lock.mark_completed(incoming.name, incoming.named_earlier, incoming.name)
+        incoming.writer = None
+        incoming.already_done = True
+        incoming.record.status = FileStatus.COMPLETED.value
+        incoming.record.sha256 = incoming.named_earlier
+        incoming.record.path = str(incoming.target)
+        self.receiver._emit(FileProgress(incoming.name, incoming.info.size, incoming.info.size))
 
     def _writer_for_again(self, incoming: _Incoming) -> FileWriter:
         target = resolve_destination(self.dest, incoming.name)
@@ -699,6 +725,20 @@ class _Session:
 
     def _on_status(self, event: FileStatusChanged) -> None:
         self.receiver._emit(event)
+
+
+def _whole_file_sha256(path: Path, size: int) -> str | None:
+    """SHA-256 of the regular file at ``path`` if it holds exactly ``size`` (> 0) bytes."""
+    try:
+        if size <= 0 or path.is_symlink() or not path.is_file() or path.stat().st_size != size:
+            return None
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def _shown(name: str, limit: int = 80) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -49,9 +50,12 @@ class Link:
 class FaultyProxy:
     """Forwards ``127.0.0.1:port`` to ``target``, applying ``plan(k)`` to the k-th connection."""
 
-    def __init__(self, target: tuple[str, int], plan: Callable[[int], Fault]) -> None:
+    def __init__(
+        self, target: tuple[str, int], plan: Callable[[int], Fault], rate: float | None = None
+    ) -> None:
         self.target = target
         self.plan = plan
+        self.rate = rate  # bytes per second, sender to receiver (None: as fast as it goes)
         self.links: list[Link] = []
         self._server = socket.create_server(("127.0.0.1", 0))
         self.port = self._server.getsockname()[1]
@@ -120,8 +124,13 @@ class FaultyProxy:
 
     def _pump(self, src: socket.socket, dst: socket.socket, link: Link, down: bool) -> None:
         fault = link.fault if down else NO_FAULT
+        started = time.monotonic()
         try:
             while True:
+                if down and self.rate:  # pace the stream (a slow link), not a synchronisation
+                    ahead = link.down / self.rate - (time.monotonic() - started)
+                    if ahead > 0:
+                        time.sleep(ahead)
                 data = src.recv(CHUNK)
                 if not data:
                     break
