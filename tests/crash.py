@@ -105,8 +105,8 @@ def kill_and_resume(
         target = rng.randint(0, missing + 2000)
         links_before = len(proxy.links)
 
-        def received() -> int:
-            return proxy.links[-1].down if len(proxy.links) > links_before else 0
+        def received(before: int = links_before) -> int:
+            return proxy.links[-1].down if len(proxy.links) > before else 0
 
         proc = spawn()
         try:

@@ -14,10 +14,11 @@ import json
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication
+
 from inlet.core.codes import parse_code
 from inlet.core.receiver import Receiver
 from inlet.gui.worker import ReceiveRequest, ReceiveWorker
-from PySide6.QtCore import QCoreApplication
 
 
 def main() -> int:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from inlet.core.codes import parse_code
 
 from ..core.test_kill_resume import make_source
