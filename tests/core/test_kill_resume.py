@@ -22,7 +22,7 @@ from ..reliability import record
 
 pytestmark = pytest.mark.timeout(120)
 
-KILLS = 25  # at most; the transfer may finish first (a moment past its last byte)
+KILLS = 20
 RATE = 40e6  # bytes/s through the proxy: a run lasts long enough to be killed anywhere
 
 
@@ -62,7 +62,7 @@ def test_sigkill_the_cli_receiver_at_random_moments(tmp_path: Path) -> None:
     check_disk(dest, want)
     final = {k: v for k, v in tree_hashes(dest).items() if k.startswith("set/")}
     assert final == want
-    assert report.kills >= 10, report
+    assert report.kills >= KILLS - 3, report  # a run may end before a late moment
     assert report.final["ok"] is True
     # What a kill may cost: the bytes in flight (socket buffers, a few MiB on loopback) and
     # the one data message the receiver was reading (1 MiB, it cannot be authenticated half).

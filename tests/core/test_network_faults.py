@@ -157,7 +157,10 @@ def test_flipped_bit_fails_the_tag_and_nothing_corrupt_is_kept(tmp_path: Path, s
             return NO_FAULT
         # Past the handshake, within what this session still has to send.
         faults.append(
-            Fault(flip_at=rng.randint(400, size - held_bytes(dest)), flip_bit=rng.randrange(8))
+            Fault(
+                flip_at=rng.randint(400, max(401, size - held_bytes(dest))),
+                flip_bit=rng.randrange(8),
+            )
         )
         return faults[-1]
 

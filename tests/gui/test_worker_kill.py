@@ -22,7 +22,7 @@ from ..proxy import NO_FAULT, FaultyProxy
 from ..reliability import record
 
 CHILD = Path(__file__).with_name("_worker_child.py")
-KILLS = 15
+KILLS = 12
 RATE = 40e6
 
 
@@ -57,7 +57,7 @@ def test_sigkill_the_window_worker_at_random_moments(tmp_path: Path) -> None:
         sender.stop()
     check_disk(dest, want)
     assert {k: v for k, v in tree_hashes(dest).items() if k.startswith("set/")} == want
-    assert report.kills >= 8, report
+    assert report.kills >= KILLS - 3, report  # a run may end before a late moment
     assert report.final["ok"] is True
     resent = down - size
     assert resent <= report.kills * 9 * 1024 * 1024
