@@ -1,159 +1,208 @@
-"""Receive throughput, receiver CPU per GiB against the machine's limit, and peak memory.
+"""Receive throughput and the receiver's CPU per GiB against the machine's limit.
 
-In one run on this machine:
+In one run on this machine, ``--rounds`` times in alternation (absolute times drift here, so
+every figure is a median and the ratio is taken within the run):
 
 1. the *limit*: CPU seconds per GiB for what a receiver cannot avoid — ChaCha20-Poly1305
-   decryption of 1 MiB messages, SHA-256 of the plaintext, and writing it to a file;
-2. a real transfer over loopback: ``inlet send --no-ext`` (the ftransfer-compatible stream) or
-   ``inlet send`` to ``inlet receive``, each a separate process; the receiver's CPU seconds and
-   peak RSS come from ``wait4``;
-3. the receiver's idle size: the same interpreter with the receiver imported, doing nothing.
+   decryption of 1 MiB messages (into a reused buffer), SHA-256 of the plaintext, and writing
+   it to a new file (then one fsync), the same size as the transfer;
+2. a real transfer over loopback from ``inlet send --no-ext`` (the ftransfer-compatible stream)
+   to ``inlet receive``, each a separate process; the receiver's and the sender's CPU seconds
+   come from ``wait4``;
+3. the same from ``inlet send`` (the Inlet extension).
 
-Prints throughput, CPU per GiB, the ratio to the limit (aim: within 1.3x, later 1.15x), and
-peak RSS minus idle RSS for a 10 MB and a large transfer (aim: within 30 MB).
+Prints throughput, CPU per GiB and the ratio of the receiver's CPU per GiB to the limit
+(target: within 1.15x).
 
-Run: ``python bench/throughput.py`` (1 GiB, about a minute), ``--size-mb 2048`` for 2 GB,
-``--mode ext`` for Inlet to Inlet.
+Run: ``python bench/throughput.py`` (1 GiB, 3 rounds; ``--size-mb``, ``--rounds``).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import resource
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-MiB = 1 << 20
-GiB = 1 << 30
-INLET = [sys.executable, "-m", "inlet.core"]
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import (
+    GiB,
+    MiB,
+    cleanup,
+    drop_tree,
+    fresh_dir,
+    make_big_file,
+    median,
+    receive,
+    start_sender,
+)
+
+MODES = {"legacy": ("--no-ext",), "ext": ()}
+LABELS = {"legacy": "inlet send --no-ext", "ext": "inlet send"}
 
 
-def cpu_seconds() -> float:
+def _cpu() -> tuple[float, float]:
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    return usage.ru_utime, usage.ru_stime
 
 
-def machine_limit(folder: Path, total: int = 256 * MiB) -> float:
-    """CPU seconds per GiB to decrypt, hash and write ``total`` bytes in 1 MiB messages."""
-    key = os.urandom(32)
-    aead = ChaCha20Poly1305(key)
+def machine_limit(folder: Path, total: int) -> dict[str, float]:
+    """CPU seconds to decrypt, hash and write ``total`` bytes in 1 MiB messages, then fsync."""
+    aead = ChaCha20Poly1305(os.urandom(32))
     nonce = os.urandom(12)
     sealed = aead.encrypt(nonce, os.urandom(MiB), None)
+    plain = bytearray(MiB)
     path = folder / "limit.bin"
-    before = cpu_seconds()
+    user0, sys0 = _cpu()
+    started = time.perf_counter()
     hasher = hashlib.sha256()
-    with open(path, "wb") as out:
-        for _ in range(total // MiB):
-            plain = aead.decrypt(nonce, sealed, None)
-            hasher.update(plain)
-            out.write(plain)
-    spent = cpu_seconds() - before
-    path.unlink()
-    return spent * GiB / total
-
-
-def make_file(path: Path, size: int) -> None:
-    block = os.urandom(MiB)
-    with open(path, "wb") as out:
-        left = size
-        while left:
-            n = min(left, MiB)
-            out.write(block[:n] if n < MiB else block)
-            left -= n
-            block = hashlib.sha256(block[:32]).digest() + block[32:]  # differ per MiB, cheaply
-
-
-def idle_rss_kib() -> int:
-    """Peak RSS of an interpreter that imported the receiver and did nothing else."""
-    code = (
-        "import resource, inlet.core.receiver, inlet.core.cli; "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
-    )
-    return int(
-        subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        ).stdout
-    )
-
-
-def transfer(folder: Path, size: int, mode: str) -> dict[str, float]:
-    """One loopback transfer of a ``size``-byte file; the receiver's wall, CPU and peak RSS."""
-    src = folder / "src" / "payload.bin"
-    src.parent.mkdir(exist_ok=True)
-    make_file(src, size)
-    dest = folder / f"dest-{mode}-{size}"
-    flags = ["--no-ext"] if mode == "legacy" else []
-    sender = subprocess.Popen(
-        [*INLET, "send", str(src), "--bind", "127.0.0.1", "--port", "0", *flags],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        code = sender.stdout.readline().split()[-1]
-        started = time.perf_counter()
-        receiver = subprocess.Popen(
-            [*INLET, "receive", code, "-o", str(dest), "--json"], stdout=subprocess.DEVNULL
-        )
-        _, status, usage = os.wait4(receiver.pid, 0)
-        wall = time.perf_counter() - started
-        receiver.returncode = os.waitstatus_to_exitcode(status)
-        if receiver.returncode != 0:
-            raise SystemExit(f"inlet receive failed with exit code {receiver.returncode}")
+        left = total
+        while left:
+            aead.decrypt_into(nonce, sealed, None, plain)
+            n = min(left, MiB)
+            view = memoryview(plain)[:n]
+            hasher.update(view)
+            while view:
+                view = view[os.write(fd, view) :]
+            left -= n
+        os.fsync(fd)
     finally:
-        sender.kill()
-        sender.wait()
-    result = {
-        "wall": wall,
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "peak_rss_kib": usage.ru_maxrss,
+        os.close(fd)
+    wall = time.perf_counter() - started
+    user1, sys1 = _cpu()
+    path.unlink()
+    return {"wall": wall, "user": user1 - user0, "system": sys1 - sys0}
+
+
+def one_transfer(src: Path, dest: Path, mode: str) -> dict[str, float]:
+    """Receive ``src`` into a fresh ``dest``; the receiver's and the sender's costs."""
+    drop_tree(dest)
+    sender = start_sender([src], *MODES[mode])
+    try:
+        got = receive(sender.code, dest)
+        if not got.report.get("ok"):
+            raise SystemExit(f"the {mode} transfer failed: {got.report}")
+        # The sender exits by itself once the receiver reported every file verified.
+        deadline = time.monotonic() + 10
+        usage = None
+        while time.monotonic() < deadline:
+            pid, _, usage = os.wait4(sender.proc.pid, os.WNOHANG)
+            if pid:
+                sender.proc.returncode = 0
+                break
+            usage = None
+            time.sleep(0.01)
+    finally:
+        sender.stop()
+    drop_tree(dest)
+    return {
+        "wall": got.wall,
+        "inside": got.report["seconds"],
+        "user": got.user,
+        "system": got.system,
+        "sender_cpu": (usage.ru_utime + usage.ru_stime) if usage else float("nan"),
+        "peak_rss_mib": got.peak_rss_kib / 1024,
     }
-    for path in dest.rglob("*"):
-        if path.is_file():
-            path.unlink()
-    src.unlink()
-    return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size-mb", type=int, default=1024, help="size of the large transfer")
-    parser.add_argument(
-        "--mode",
-        choices=["legacy", "ext"],
-        default="legacy",
-        help="legacy: from 'inlet send --no-ext'; ext: Inlet to Inlet",
-    )
-    args = parser.parse_args()
-    size = args.size_mb * MiB
-    with tempfile.TemporaryDirectory(dir=os.environ.get("INLET_BENCH_DIR")) as tmp:
-        folder = Path(tmp)
-        limit = machine_limit(folder)
-        idle = idle_rss_kib()
-        small = transfer(folder, 10 * MiB, args.mode)
-        large = transfer(folder, size, args.mode)
+def run(size_mb: int = 1024, rounds: int = 3, modes: tuple[str, ...] = ("legacy", "ext")) -> dict:
+    size = size_mb * MiB
     gib = size / GiB
-    cpu_per_gib = large["cpu"] / gib
-    print(f"mode: {args.mode} ({'inlet send --no-ext' if args.mode == 'legacy' else 'inlet send'})")
-    print(f"machine limit (decrypt + SHA-256 + write): {limit:.2f} CPU s/GiB")
+    root = fresh_dir("throughput")
+    try:
+        src = root / "src" / "payload.bin"
+        make_big_file(src, size)
+        limits: list[dict] = []
+        runs: dict[str, list[dict]] = {m: [] for m in modes}
+        for k in range(rounds):
+            limits.append(machine_limit(root, size))
+            lim = limits[-1]
+            print(
+                f"  round {k + 1}: limit {(lim['user'] + lim['system']) / gib:.2f} CPU s/GiB "
+                f"(user {lim['user'] / gib:.2f}, sys {lim['system'] / gib:.2f})",
+                flush=True,
+            )
+            for mode in modes:
+                r = one_transfer(src, root / "dest", mode)
+                runs[mode].append(r)
+                print(
+                    f"  round {k + 1}: {mode:6} {size_mb / r['wall']:5.0f} MiB/s, receiver "
+                    f"{(r['user'] + r['system']) / gib:.2f} CPU s/GiB (user {r['user'] / gib:.2f},"
+                    f" sys {r['system'] / gib:.2f}), sender {r['sender_cpu'] / gib:.2f}",
+                    flush=True,
+                )
+    finally:
+        drop_tree(root)
+    limit = median((x["user"] + x["system"]) / gib for x in limits)
+    out: dict = {
+        "size_mib": size_mb,
+        "rounds": rounds,
+        "limit_cpu_s_per_gib": limit,
+        "limit_user_s_per_gib": median(x["user"] / gib for x in limits),
+        "limit_sys_s_per_gib": median(x["system"] / gib for x in limits),
+        "limit_mib_per_s": median(size_mb / x["wall"] for x in limits),
+    }
+    for mode, rs in runs.items():
+        cpu = median((r["user"] + r["system"]) / gib for r in rs)
+        # The ratio per round (limit and transfer measured back to back), then the median.
+        ratios = [
+            (r["user"] + r["system"]) / (lim["user"] + lim["system"])
+            for r, lim in zip(rs, limits, strict=True)
+        ]
+        out[mode] = {
+            "mib_per_s": median(size_mb / r["wall"] for r in rs),
+            "wall_s": median(r["wall"] for r in rs),
+            "cpu_s_per_gib": cpu,
+            "user_s_per_gib": median(r["user"] / gib for r in rs),
+            "sys_s_per_gib": median(r["system"] / gib for r in rs),
+            "sender_cpu_s_per_gib": median(r["sender_cpu"] / gib for r in rs),
+            "ratio_to_limit": median(ratios),
+            "ratio_of_medians": cpu / limit,
+            "peak_rss_mib": median(r["peak_rss_mib"] for r in rs),
+        }
+    return out
+
+
+def report(res: dict) -> None:
     print(
-        f"receive {args.size_mb} MiB: {large['wall']:.2f} s wall, "
-        f"{size / MiB / large['wall']:.0f} MiB/s, receiver {cpu_per_gib:.2f} CPU s/GiB"
+        f"machine limit (decrypt + SHA-256 + write + fsync): {res['limit_cpu_s_per_gib']:.2f} "
+        f"CPU s/GiB (user {res['limit_user_s_per_gib']:.2f}, sys {res['limit_sys_s_per_gib']:.2f})"
     )
-    print(f"ratio receiver CPU / limit: {cpu_per_gib / limit:.2f}x (aim <= 1.30x)")
-    print(f"idle receiver RSS: {idle / 1024:.1f} MiB")
-    for label, run in (("10 MiB", small), (f"{args.size_mb} MiB", large)):
-        growth = (run["peak_rss_kib"] - idle) / 1024
+    for mode in MODES:
+        if mode not in res:
+            continue
+        m = res[mode]
         print(
-            f"peak RSS receiving {label}: {run['peak_rss_kib'] / 1024:.1f} MiB "
-            f"(+{growth:.1f} MiB over idle; aim <= 30 MiB)"
+            f"from {LABELS[mode]}: {m['mib_per_s']:.0f} MiB/s, receiver {m['cpu_s_per_gib']:.2f} "
+            f"CPU s/GiB (user {m['user_s_per_gib']:.2f}, sys {m['sys_s_per_gib']:.2f}), ratio to "
+            f"the limit {m['ratio_to_limit']:.2f}x (target <= 1.15x); sender "
+            f"{m['sender_cpu_s_per_gib']:.2f} CPU s/GiB"
         )
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mb", type=int, default=1024, help="size of the file (MiB)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--modes", default="legacy,ext", help="comma-separated: legacy,ext")
+    parser.add_argument("--json", metavar="FILE", help="also write the results here")
+    args = parser.parse_args(argv)
+    try:
+        res = run(args.size_mb, args.rounds, tuple(args.modes.split(",")))
+    finally:
+        cleanup()
+    report(res)
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=2))
+    return res
 
 
 if __name__ == "__main__":
