@@ -14,6 +14,8 @@ Frame shapes (see docs/PROTOCOL.md):
 
 from __future__ import annotations
 
+import struct
+
 import blosc
 
 from .errors import ProtocolError
@@ -35,8 +37,12 @@ MAX_CONTROL_PAYLOAD = 64 * MiB
 MAX_SHORT_CONTROL_PAYLOAD = 64 * 1024
 #: Largest chunk a sender may put in one data message (what ftransfer 1.0.1 sends, too).
 MAX_SEND_CHUNK = 1 * MiB
-#: Once this many consumed bytes sit at the front of the buffer, they are dropped.
+#: Fed copies: once this many consumed bytes sit at the front of the buffer, they are dropped.
+#: Also the smallest buffer allocated.
 _COMPACT_AFTER = 64 * 1024
+_U32 = struct.Struct(">I")
+#: How much room beyond the frame being received the buffer may keep.
+_MAX_SLACK = 8 * MiB
 
 _BLOSC_HEADER_SIZE = 16
 _BLOSC_TYPESIZE = 8
@@ -48,36 +54,79 @@ def _size(n: int) -> str:
 
 
 class FrameBuffer:
-    """Incoming bytes not yet parsed: a bytearray plus a read offset (linear-time parsing).
+    """Incoming bytes not yet parsed, in one reusable bytearray (linear-time parsing, no copies).
 
-    Consumed bytes are not sliced off one frame at a time (that would copy the rest of the
-    buffer for every frame); they are dropped in bulk once they make up half the buffer.
-    Every ``read_*`` method either consumes one whole frame or nothing.
+    ``_buf[_start:_end]`` holds what is received and not parsed yet. Parsing only moves
+    ``_start``; consumed bytes are overwritten later rather than sliced off. Bytes arrive either
+    copied in (`feed`) or read straight into the buffer (`get_buffer` then `buffer_updated`,
+    like asyncio's ``BufferedProtocol``), so a socket's bytes reach the decryption without an
+    intermediate copy. The storage grows only to hold one frame (whose length was checked
+    against its cap first) plus one read. Every ``read_*`` method either consumes one whole
+    frame or nothing; a sealed frame's ciphertext is a view into the buffer, valid until the
+    next `feed`/`get_buffer`.
     """
 
     def __init__(self) -> None:
         self._buf = bytearray()
-        self._pos = 0
+        self._start = 0
+        self._end = 0
 
     def __len__(self) -> int:
         """Bytes received and not consumed yet."""
-        return len(self._buf) - self._pos
+        return self._end - self._start
+
+    def _make_room(self, n: int) -> None:
+        """At least ``n`` free bytes after ``_end``: reuse the consumed front, or grow."""
+        held = self._end - self._start
+        if held == 0:
+            self._start = self._end = 0
+        if len(self._buf) - self._end >= n:
+            return
+        capacity = len(self._buf)
+        if held + n > capacity or held * 4 > capacity:
+            # Grow (up to one frame plus one read, and some slack): moving the unparsed bytes
+            # to the front then costs little compared with what arrives in between.
+            grown = min(max(2 * capacity, 2 * (held + n), _COMPACT_AFTER), held + n + _MAX_SLACK)
+            if grown > capacity:
+                buf = bytearray(grown)
+                buf[:held] = memoryview(self._buf)[self._start : self._end]
+                self._buf = buf
+                self._start, self._end = 0, held
+                return
+        self._compact()
+
+    def _compact(self) -> None:
+        """Move the unparsed bytes to the front of the buffer."""
+        held = self._end - self._start
+        if held and self._start:
+            view = memoryview(self._buf)
+            view[:held] = view[self._start : self._end]
+        self._start, self._end = 0, held
 
     def feed(self, data: bytes) -> None:
-        if self._pos == len(self._buf):
-            self._buf.clear()  # everything was parsed: start over, nothing to move
-            self._pos = 0
-        elif self._pos >= _COMPACT_AFTER and self._pos * 2 >= len(self._buf):
-            del self._buf[: self._pos]  # amortised: at most as many bytes as were consumed
-            self._pos = 0
-        self._buf += data
+        n = len(data)
+        if self._start >= _COMPACT_AFTER and self._start * 2 >= self._end:
+            self._compact()  # keep the consumed front small (amortised: moves < what was read)
+        self._make_room(n)
+        self._buf[self._end : self._end + n] = data
+        self._end += n
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        """A writable view of at least ``sizehint`` free bytes to read into; then
+        `buffer_updated` with how many were written (at its start)."""
+        self._make_room(max(1, sizehint))
+        return memoryview(self._buf)[self._end :]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        if not 0 <= nbytes <= len(self._buf) - self._end:
+            raise ValueError(f"buffer_updated({nbytes}): more than the buffer holds")
+        self._end += nbytes
 
     def _u32(self, at: int) -> int:
-        start = self._pos + at
-        return int.from_bytes(self._buf[start : start + LENGTH_SIZE], "big")
+        return _U32.unpack_from(self._buf, self._start + at)[0]
 
     def _take(self, start: int, end: int) -> bytes:
-        return bytes(self._buf[self._pos + start : self._pos + end])
+        return bytes(self._buf[self._start + start : self._start + end])
 
     def peek_length(self) -> int | None:
         """The next 4-byte length without consuming it (None until 4 bytes are here)."""
@@ -90,7 +139,7 @@ class FrameBuffer:
             return None
         if length != 0:
             return False
-        self._pos += LENGTH_SIZE
+        self._start += LENGTH_SIZE
         return True
 
     def read_plain(self, what: str, *, exact: int | None = None, limit: int = 0) -> bytes | None:
@@ -110,14 +159,15 @@ class FrameBuffer:
         if len(self) < end:
             return None
         payload = self._take(LENGTH_SIZE, end)
-        self._pos += end
+        self._start += end
         return payload
 
-    def read_sealed(self, what: str, limit: int) -> tuple[bytes, bytes] | None:
+    def read_sealed(self, what: str, limit: int) -> tuple[bytes, memoryview] | None:
         """One sealed message as ``(nonce, ciphertext)``, or None until it is complete.
 
         ``limit`` caps the *plaintext*; the ciphertext may be ``limit + 16`` (the tag). Both
-        lengths are checked the moment their 4 bytes are here.
+        lengths are checked the moment their 4 bytes are here. The ciphertext is a view into
+        the buffer (no copy): use it before feeding more bytes.
         """
         nonce_len = self.peek_length()
         if nonce_len is None:
@@ -142,9 +192,10 @@ class FrameBuffer:
         end = ct_at + LENGTH_SIZE + ct_len
         if len(self) < end:
             return None
-        nonce = self._take(LENGTH_SIZE, ct_at)
-        ciphertext = self._take(ct_at + LENGTH_SIZE, end)
-        self._pos += end
+        start = self._start
+        nonce = bytes(self._buf[start + LENGTH_SIZE : start + ct_at])
+        ciphertext = memoryview(self._buf)[start + ct_at + LENGTH_SIZE : start + end]
+        self._start += end
         return nonce, ciphertext
 
 

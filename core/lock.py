@@ -38,6 +38,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from .durable import SyncClock
 from .errors import DiskFullError, LockFileError, UnsafeNameError
 from .events import FileInfo, FileStatus, FileStatusChanged
 from .paths import JOURNAL_FILENAME, LOCK_FILENAME, normalized_name, part_path
@@ -60,8 +61,6 @@ _STATUSES = {s.value: s for s in FileStatus}  # entries hold the members (JSON: 
 _ACTIVE = (FileStatus.PENDING, FileStatus.IN_PROGRESS)
 _fdatasync = getattr(os, "fdatasync", os.fsync)  # macOS and Windows have no fdatasync
 _BINARY = getattr(os, "O_BINARY", 0)
-# Windows can only flush a handle opened for writing; POSIX is happy with a read-only one.
-_SYNC_FLAGS = (os.O_RDWR if os.name == "nt" else os.O_RDONLY) | _BINARY
 
 Listener = Callable[[FileStatusChanged], None]
 FileList = Iterable[FileInfo | tuple[str, int]]
@@ -259,6 +258,8 @@ class TransferLockManager:
         self.stale_after = stale_after
         self.compact_min_bytes = compact_min_bytes
         self.durable = durable
+        #: whole-file-system syncs of this folder (shared with the receiver's group commit)
+        self.sync_clock = SyncClock(self.dest_dir)
         self._clock = clock
         self._now = now
         self._files: dict[str, dict[str, Any]] = {}
@@ -727,20 +728,18 @@ class TransferLockManager:
             self._dirty.clear()
 
     def _sync_parts(self) -> None:
-        """fsync the .part files whose new length is about to be recorded."""
-        for name, path in self._unsynced_parts.items():
-            try:
-                if self.durable:
-                    fd = os.open(path, _SYNC_FLAGS)
-                    try:
-                        os.fsync(fd)
-                    finally:
-                        os.close(fd)
-            except OSError as err:
+        """Make the .part files whose new length is about to be recorded durable.
+
+        One sync of the whole file system when there are several (``core/durable.py``), an
+        fsync each otherwise.
+        """
+        if self.durable and self._unsynced_parts:
+            by_path = {os.fspath(path): name for name, path in self._unsynced_parts.items()}
+            for path, err in self.sync_clock.sync_files(list(self._unsynced_parts.values())):
                 if is_disk_full(err):
                     raise DiskFullError(_disk_full_message(self.dest_dir)) from err
                 # The bytes cannot be vouched for: record nothing held rather than a lie.
-                e = self._files[name]
+                e = self._files[by_path[os.fspath(path)]]
                 e["transferred_bytes"], e["partial_hash"] = 0, None
         self._unsynced_parts.clear()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 
 from .errors import UnsafeNameError
@@ -22,8 +23,14 @@ PART_SUFFIX = ".part"
 RESERVED_NAMES = frozenset({LOCK_FILENAME, JOURNAL_FILENAME, LOCK_FILENAME + ".tmp"})
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
+_SEPARATORS = re.compile(r"[/\\]")
+_CONTROL = re.compile(r"[\x00-\x1f]")
 MAX_NAME_BYTES = 4096
 MAX_COMPONENT_BYTES = 255
+# A code point takes at most 4 bytes in UTF-8 (3 for a lone surrogate): names this short need
+# no encoding to know they fit (split_name runs for every file of a transfer).
+_SURELY_SHORT_NAME = MAX_NAME_BYTES // 4
+_SURELY_SHORT_PART = MAX_COMPONENT_BYTES // 4
 
 
 def split_name(name: str) -> tuple[str, ...]:
@@ -34,12 +41,15 @@ def split_name(name: str) -> tuple[str, ...]:
     """
     if not isinstance(name, str):
         raise UnsafeNameError(f"A file name from the sender is not text: {name!r}.")
-    shown = name.replace("\x00", "\\0")
     if not name:
         raise UnsafeNameError("The sender sent an empty file name.")
     if "\x00" in name:
+        shown = name.replace("\x00", "\\0")
         raise UnsafeNameError(f"The file name {shown!r} contains a NUL byte.")
-    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+    if (
+        len(name) > _SURELY_SHORT_NAME
+        and len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES
+    ):
         raise UnsafeNameError(
             f"The file name {name[:60]!r}... is longer than {MAX_NAME_BYTES} bytes."
         )
@@ -49,15 +59,19 @@ def split_name(name: str) -> tuple[str, ...]:
         raise UnsafeNameError(f"The file name {name!r} is an absolute path.")
     if _DRIVE.match(name):
         raise UnsafeNameError(f"The file name {name!r} names a drive.")
-    parts = tuple(re.split(r"[/\\]", name))
+    parts = tuple(name.split("/") if "\\" not in name else _SEPARATORS.split(name))
+    controls = _CONTROL.search(name) is not None
     for part in parts:
         if part in ("", "."):
             raise UnsafeNameError(f"The file name {name!r} has an empty or '.' component.")
         if part == "..":
             raise UnsafeNameError(f"The file name {name!r} climbs out of the folder with '..'.")
-        if len(part.encode("utf-8", "surrogatepass")) > MAX_COMPONENT_BYTES:
+        if (
+            len(part) > _SURELY_SHORT_PART
+            and len(part.encode("utf-8", "surrogatepass")) > MAX_COMPONENT_BYTES
+        ):
             raise UnsafeNameError(f"A component of {name!r} is longer than 255 bytes.")
-        if any(ord(c) < 32 for c in part):
+        if controls and _CONTROL.search(part):
             raise UnsafeNameError(f"The file name {name!r} contains a control character.")
     if any(p in RESERVED_NAMES for p in parts):
         raise UnsafeNameError(f"The file name {name!r} is reserved for Inlet's resume state.")
@@ -142,6 +156,77 @@ def resolve_destination(dest_dir: Path, name: str) -> Path:
     if part_file.is_symlink():
         raise UnsafeNameError(f"The unfinished file for {name!r} is a symlink in the destination.")
     return target
+
+
+class DestinationResolver:
+    """`resolve_destination` for a whole file list, with what it learnt about folders cached.
+
+    The folders of a transfer are shared by many files: each is looked at once (``lstat``), and
+    a file in a folder that does not exist yet costs no system call at all. ``resolve`` also
+    reports whether something already stands at the target and at its ``.part``, which the
+    receiver needs anyway (the overwrite toggle, the resume candidates). Meant for one pass
+    over a list: folders created meanwhile are not noticed.
+    """
+
+    _DIR, _ABSENT, _OTHER, _SYMLINK = range(4)
+
+    def __init__(self, dest_dir: Path) -> None:
+        self.dest_dir = Path(dest_dir)
+        self._root = os.fspath(self.dest_dir)
+        self._folders: dict[str, int] = {}
+
+    def resolve(self, name: str) -> tuple[Path, bool, bool]:
+        """(target, target exists, ``.part`` exists); raises UnsafeNameError like
+        `resolve_destination` (any existing symlink on the way, or at the ``.part``)."""
+        parts = split_name(name)
+        state = self._DIR
+        rel = ""
+        for part in parts[:-1]:
+            rel = f"{rel}/{part}" if rel else part
+            known = self._folders.get(rel)
+            if known is None:
+                known = self._look(rel) if state == self._DIR else self._ABSENT
+                self._folders[rel] = known
+            if known == self._SYMLINK:
+                raise _through_symlink(name, part)
+            state = known
+            if state != self._DIR:
+                break
+        target = os.path.join(self._root, *parts)
+        if state != self._DIR:  # a missing folder (or a file in its place) holds nothing
+            return Path(target), False, False
+        exists = self._exists(target, name, parts[-1])
+        part_exists = self._exists(target + PART_SUFFIX, name, None)
+        return Path(target), exists, part_exists
+
+    def _look(self, rel: str) -> int:
+        try:
+            st = os.lstat(os.path.join(self._root, rel))
+        except (OSError, ValueError):  # ValueError: a name the file system cannot encode
+            return self._ABSENT
+        if stat.S_ISLNK(st.st_mode):
+            return self._SYMLINK
+        return self._DIR if stat.S_ISDIR(st.st_mode) else self._OTHER
+
+    @staticmethod
+    def _exists(path: str, name: str, component: str | None) -> bool:
+        try:
+            st = os.lstat(path)
+        except (OSError, ValueError):  # ValueError: a name the file system cannot encode
+            return False
+        if stat.S_ISLNK(st.st_mode):
+            if component is None:
+                raise UnsafeNameError(
+                    f"The unfinished file for {name!r} is a symlink in the destination."
+                )
+            raise _through_symlink(name, component)
+        return True
+
+
+def _through_symlink(name: str, component: str) -> UnsafeNameError:
+    return UnsafeNameError(
+        f"The file name {name!r} goes through the symlink {component!r} in the destination folder."
+    )
 
 
 def part_path(target: Path) -> Path:

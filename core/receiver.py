@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import select
 import socket
 import subprocess
 import threading
@@ -39,10 +40,10 @@ from .events import (
     TransferStarted,
 )
 from .lock import TransferLockManager
-from .paths import LOCK_FILENAME, FileListChecker, resolve_destination
-from .writer import FileWriter
+from .paths import LOCK_FILENAME, DestinationResolver, FileListChecker, resolve_destination
+from .writer import FileWriter, GroupCommit
 
-RECV_BUFFER = 4 << 20
+RECV_BUFFER = 1 << 20  # the most read from the socket at once (straight into the wire's buffer)
 MAX_MESSAGE_BYTES = 10 << 20  # a text message is shown, not saved: keep it to a sane size
 
 
@@ -292,6 +293,8 @@ class _Incoming:
     name: str  # normalized (the lock key)
     writer: FileWriter | None = None
     target: Path | None = None  # where it lands (checked by paths.resolve_destination)
+    exists: bool = False  # something stood at ``target`` when the list arrived
+    has_part: bool = False  # a ``.part`` stood beside it
     refused: str | None = None  # unsafe name etc.: bytes are consumed and dropped
     already_done: bool = False  # completed in an earlier session and still verified
     record: ReceivedFile | None = None
@@ -320,7 +323,8 @@ class _Session:
         self.is_message = False
         self.message = bytearray()
         self.attempt = 0
-        self._buffer = bytearray(RECV_BUFFER)
+        #: verified files waiting for one shared sync before they are named (GroupCommit)
+        self.commits: GroupCommit | None = None
         self._closing = False
         self._offered: dict[str, wire.HeldPrefix] = {}
 
@@ -335,8 +339,11 @@ class _Session:
                 self._raise_gone(err)
 
     def _events(self):
-        """Yield protocol events, reading the socket whenever the machine needs more bytes."""
-        view = memoryview(self._buffer)
+        """Yield protocol events, reading the socket whenever the machine needs more bytes.
+
+        The socket is read straight into the wire machine's buffer (no copy on the way).
+        Verified files waiting to be named are named before the wait for more bytes gets long.
+        """
         cancelled = self.receiver._cancelled
         while True:
             if cancelled.is_set():
@@ -346,8 +353,18 @@ class _Session:
                 yield event
                 continue
             self._flush()
+            commits = self.commits
+            if commits:
+                wait = commits.seconds_left()
+                try:
+                    readable = wait and select.select([self.sock], [], [], wait)[0]
+                except (OSError, ValueError):
+                    readable = True  # let recv report what is wrong with the socket
+                if not readable:
+                    commits.commit()
+            buffer = self.conn.get_buffer(RECV_BUFFER)[:RECV_BUFFER]
             try:
-                n = self.sock.recv_into(view)
+                n = self.sock.recv_into(buffer)
             except TimeoutError as err:
                 raise TransferTimeoutError(
                     f"The sender sent nothing for {self.options.idle_timeout:.0f} s."
@@ -357,7 +374,7 @@ class _Session:
             if self.receiver._cancelled.is_set():
                 raise CancelledError("The transfer was cancelled.")
             self.result.bytes_on_wire += n
-            self.conn.receive_data(bytes(view[:n]) if n else b"")
+            self.conn.buffer_updated(n)
 
     def _raise_gone(self, err: OSError | None = None) -> None:
         if self.receiver._cancelled.is_set():
@@ -371,6 +388,8 @@ class _Session:
 
     def run(self) -> None:
         for event in self._events():
+            if self.commits and self.commits.due():
+                self.commits.commit()
             if isinstance(event, wire.Metadata):
                 self._on_metadata(event)
             elif isinstance(event, wire.Accepted):
@@ -412,6 +431,7 @@ class _Session:
         self._refuse_unsafe_names()
         self.dest.mkdir(parents=True, exist_ok=True)
         self.lock = TransferLockManager(self.dest, listener=self._on_status)
+        self.commits = GroupCommit(self.lock.sync_clock)
         usable = [f for f in self.files if f.refused is None]
         plan = self.lock.prepare(
             [(f.name, f.info.size) for f in usable], sender_ip=self.receiver.code.host
@@ -434,8 +454,11 @@ class _Session:
                 have[incoming.info.name] = wire.HeldPrefix(incoming.info.size, entry.sha256)
                 resumed[incoming.name] = incoming.info.size
                 continue
-            if os.path.lexists(target):
+            if incoming.exists:
                 conflicts.add(incoming.name)
+            held = entry.held if entry else 0
+            # Nothing held and no .part: the .part and its folders wait for the first byte.
+            fresh = not held and not incoming.has_part
             writer = FileWriter(
                 str(target),
                 incoming.info.size,
@@ -445,9 +468,11 @@ class _Session:
                 lock_key=incoming.name,
             )
             incoming.writer = writer
-            writer.open_for_writing(resume_bytes=entry.held if entry else 0, keep_part=vouched)
+            writer.open_for_writing(
+                resume_bytes=held, keep_part=vouched and not fresh, defer_create=fresh
+            )
             if vouched:
-                candidates = writer.resume_candidates()
+                candidates = writer.resume_candidates() if not fresh else []
                 if candidates:
                     checkpoint = wire.HeldPrefix(*candidates[1]) if len(candidates) > 1 else None
                     have[incoming.info.name] = wire.HeldPrefix(*candidates[0], checkpoint)
@@ -480,10 +505,13 @@ class _Session:
 
     def _refuse_unsafe_names(self) -> None:
         checker = FileListChecker()
+        resolver = DestinationResolver(self.dest)  # looks at each folder once
         for incoming in self.files:
             try:
                 incoming.name = checker.add(incoming.info.name)
-                incoming.target = resolve_destination(self.dest, incoming.name)
+                incoming.target, incoming.exists, incoming.has_part = resolver.resolve(
+                    incoming.name
+                )
             except UnsafeNameError as err:
                 incoming.refused = err.message
                 incoming.record.status = FileStatus.FAILED.value
@@ -592,13 +620,33 @@ class _Session:
             record.status, record.reason = FileStatus.FAILED.value, writer.failed_reason
             return
         writer.overwrite_mode = self.receiver.overwrite_for(incoming.name)
-        if writer.complete_file(sha256):
+        if not writer.verify(sha256):
+            record.status = FileStatus.FAILED.value
+            record.reason = writer.failed_reason or "hash mismatch"
+            return
+        # Verified: named together with others after one shared sync (GroupCommit), or at once.
+        if self.commits is None:
+            self._named(incoming, sha256, writer, writer.finalize())
+            return
+        self.commits.add(writer, lambda w, named: self._named(incoming, sha256, w, named))
+        if self.commits.due():
+            self.commits.commit()
+
+    def _named(self, incoming: _Incoming, sha256: str, writer: FileWriter, named: bool) -> None:
+        """A verified file got its final name (or could not)."""
+        record = incoming.record
+        if named:
             record.status = FileStatus.COMPLETED.value
             record.path = str(writer.final_path)
             record.sha256 = sha256
         else:
             record.status = FileStatus.FAILED.value
-            record.reason = writer.failed_reason or "hash mismatch"
+            record.reason = writer.failed_reason or "could not be given its final name"
+
+    def _commit(self) -> None:
+        """Name every verified file now (before answering the sender, and when stopping)."""
+        if self.commits:
+            self.commits.commit()
 
     def _on_stream_hashes(self, hashes: wire.StreamHashes) -> None:
         for incoming in self._current_files():
@@ -629,6 +677,7 @@ class _Session:
 
     def _on_end_of_stream(self) -> bool:
         """Answer the sender; True when the conversation is over."""
+        self._commit()
         failed = self._hash_failures()
         if failed and self.attempt < self.options.max_attempts - 1:
             self.attempt += 1
@@ -720,8 +769,11 @@ class _Session:
         self._raise_gone()
 
     def close(self) -> None:
-        if self.lock is not None and self.lock.active:
-            self.lock.close()  # raises DiskFullError (state kept in memory) when there is no room
+        try:
+            self._commit()  # verified files get their names whatever stopped the session
+        finally:
+            if self.lock is not None and self.lock.active:
+                self.lock.close()  # raises DiskFullError (state kept) when there is no room
 
     def _on_status(self, event: FileStatusChanged) -> None:
         self.receiver._emit(event)

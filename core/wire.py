@@ -344,6 +344,26 @@ class _Connection:
         else:
             self._eof = True
 
+    def get_buffer(self, sizehint: int) -> memoryview:
+        """A writable view (at least ``sizehint`` bytes) to read the peer's bytes into, then
+        `buffer_updated`: the zero-copy form of `receive_data` (asyncio's ``BufferedProtocol``).
+
+        The view is only valid until the next `get_buffer` or `receive_data`.
+        """
+        if self._eof:
+            raise WireUsageError("get_buffer() after the peer already closed the connection.")
+        return self._in.get_buffer(sizehint)
+
+    def buffer_updated(self, nbytes: int) -> None:
+        """``nbytes`` were read into the start of the last `get_buffer` view; 0: the peer
+        closed its side."""
+        if self._eof:
+            raise WireUsageError("buffer_updated() after the peer already closed the connection.")
+        if nbytes:
+            self._in.buffer_updated(nbytes)
+        else:
+            self._eof = True
+
     def data_to_send(self) -> bytes:
         """Everything queued for the peer since the last call."""
         out = bytes(self._out)

@@ -64,6 +64,10 @@ def watch(monkeypatch) -> type[_Watch]:
             super().receive_data(data)
             _Watch.max_buffered = max(_Watch.max_buffered, self.buffered_bytes)
 
+        def buffer_updated(self, nbytes: int) -> None:  # the receiver reads into the buffer
+            super().buffer_updated(nbytes)
+            _Watch.max_buffered = max(_Watch.max_buffered, self.buffered_bytes)
+
     _Watch.max_buffered = 0
     monkeypatch.setattr(wire, "ReceiverConnection", Watched)
     return _Watch

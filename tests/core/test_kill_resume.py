@@ -92,13 +92,13 @@ def test_sigkill_the_cli_receiver_at_random_moments(tmp_path: Path) -> None:
 KILL_AFTER_RENAME = """
 import os, signal, sys
 from inlet.core.writer import FileWriter
-original = FileWriter.complete_file
-def complete_file(self, sha):
-    done = original(self, sha)
+original = FileWriter.finalize  # names a verified file (alone, or after a group's sync)
+def finalize(self, **kw):
+    done = original(self, **kw)
     if done and self.size >= 4_000_000:  # named, but the lock has not recorded it yet
         os.kill(os.getpid(), signal.SIGKILL)
     return done
-FileWriter.complete_file = complete_file
+FileWriter.finalize = finalize
 from inlet.core.cli import main
 sys.exit(main())
 """
