@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import cleanup, fresh_dir, median, small_tree, transfer
+from _common import cleanup, fresh_dir, median, small_tree, transfer, wait_for_healthy_fs
 
 CASES = {
     "10k": (10_000, 100, 8 * 1024, 2.0),
@@ -29,6 +29,7 @@ MODES = {"ext": (), "legacy": ("--no-ext",)}
 def run_case(key: str, rounds: int, modes: list[str]) -> dict:
     count, low, high, target = CASES[key]
     src, total = small_tree(count, low, high)
+    create_us = wait_for_healthy_fs()
     runs: dict[str, list] = {m: [] for m in modes}
     for _ in range(rounds):
         for mode in modes:
@@ -42,7 +43,13 @@ def run_case(key: str, rounds: int, modes: list[str]) -> dict:
                 f"peak RSS {r.peak_rss_kib / 1024:.0f} MiB",
                 flush=True,
             )
-    out = {"files": count, "bytes": total, "sizes": [low, high], "target_s": target}
+    out = {
+        "files": count,
+        "bytes": total,
+        "sizes": [low, high],
+        "target_s": target,
+        "create_us_before": create_us,
+    }
     for mode, rs in runs.items():
         wall = median(r.wall for r in rs)
         out[mode] = {

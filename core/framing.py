@@ -44,6 +44,8 @@ _COMPACT_AFTER = 64 * 1024
 _U32 = struct.Struct(">I")
 #: How much room beyond the frame being received the buffer may keep.
 _MAX_SLACK = 8 * MiB
+_SEALED_HEADER = LENGTH_SIZE + NONCE_SIZE + LENGTH_SIZE
+_LARGEST_DATA_FRAME = MAX_DATA_PAYLOAD + 64 * 1024 + TAG_SIZE  # compressed data may be larger
 
 _BLOSC_HEADER_SIZE = 16
 #: Items of one byte: text and most files have no 8-byte structure, and byte-shuffling over 8
@@ -117,9 +119,31 @@ class FrameBuffer:
 
     def get_buffer(self, sizehint: int) -> memoryview:
         """A writable view of at least ``sizehint`` free bytes to read into; then
-        `buffer_updated` with how many were written (at its start)."""
+        `buffer_updated` with how many were written (at its start).
+
+        While a sealed frame is arriving, the view ends where that frame ends: the frame is then
+        parsed whole and the buffer starts over empty, so the unparsed rest of one frame never
+        has to be moved to make room for the next (a read may end in the middle of a frame;
+        the next one then completes it exactly).
+        """
+        rest = self._sealed_rest()
+        if rest is not None:
+            self._make_room(rest)
+            return memoryview(self._buf)[self._end : self._end + rest]
         self._make_room(max(1, sizehint))
         return memoryview(self._buf)[self._end :]
+
+    def _sealed_rest(self) -> int | None:
+        """Bytes still missing of a large sealed frame whose header is here (else None).
+
+        Only a size hint: the frame's length is checked against its cap when it is parsed,
+        and a length beyond the largest data message is ignored here.
+        """
+        held = self._end - self._start
+        if held < _SEALED_HEADER or self._u32(0) != NONCE_SIZE:
+            return None
+        rest = _SEALED_HEADER + self._u32(LENGTH_SIZE + NONCE_SIZE) - held
+        return rest if 0 < rest <= _LARGEST_DATA_FRAME else None
 
     def buffer_updated(self, nbytes: int) -> None:
         if not 0 <= nbytes <= len(self._buf) - self._end:

@@ -175,10 +175,12 @@ class DestinationResolver:
         self._root = os.fspath(self.dest_dir)
         self._folders: dict[str, int] = {}
 
-    def resolve(self, name: str) -> tuple[Path, bool, bool]:
+    def resolve(self, name: str, parts: tuple[str, ...] | None = None) -> tuple[Path, bool, bool]:
         """(target, target exists, ``.part`` exists); raises UnsafeNameError like
-        `resolve_destination` (any existing symlink on the way, or at the ``.part``)."""
-        parts = split_name(name)
+        `resolve_destination` (any existing symlink on the way, or at the ``.part``).
+        ``parts``: ``split_name(name)`` when the caller has it already."""
+        if parts is None:
+            parts = split_name(name)
         state = self._DIR
         rel = ""
         for part in parts[:-1]:

@@ -430,8 +430,13 @@ class _Session:
             return
         self._refuse_unsafe_names()
         self.dest.mkdir(parents=True, exist_ok=True)
-        self.lock = TransferLockManager(self.dest, listener=self._on_status)
-        self.commits = GroupCommit(self.lock.sync_clock)
+        # One sync of the file system per group of files: the group commit's, or the lock's
+        # when its unsynced progress reaches the same count (then the group needs none).
+        self.commits = GroupCommit(None)
+        self.lock = TransferLockManager(
+            self.dest, listener=self._on_status, sync_batch=self.commits.max_files
+        )
+        self.commits.clock = self.lock.sync_clock
         usable = [f for f in self.files if f.refused is None]
         plan = self.lock.prepare(
             [(f.name, f.info.size) for f in usable], sender_ip=self.receiver.code.host
@@ -508,9 +513,9 @@ class _Session:
         resolver = DestinationResolver(self.dest)  # looks at each folder once
         for incoming in self.files:
             try:
-                incoming.name = checker.add(incoming.info.name)
+                incoming.name = name = checker.add(incoming.info.name)  # checked, normalized
                 incoming.target, incoming.exists, incoming.has_part = resolver.resolve(
-                    incoming.name
+                    name, tuple(name.split("/"))
                 )
             except UnsafeNameError as err:
                 incoming.refused = err.message

@@ -25,6 +25,9 @@ from .events import FileInfo
 from .sources import SourceFile, collect_sources
 
 SLICE = 1 << 20  # ftransfer's data message size
+#: Frames of small files gather until this many bytes are queued, then go in one system call.
+FLUSH_AT = 256 * 1024
+_IOV_MAX = 512  # buffers per sendmsg (POSIX guarantees at least 16, Linux takes 1024)
 MESSAGE_NAME = "message.txt"
 MAX_WRONG_TOKENS = 20  # a guessed token must not get unlimited tries
 
@@ -54,7 +57,7 @@ class _Offer:
         if self.data is not None:
             return io.BytesIO(self.data)
         assert self.path is not None
-        return open(self.path, "rb")  # closed by the caller's with-block
+        return open(self.path, "rb", buffering=0)  # unbuffered: chunks are read whole
 
 
 class Sender:
@@ -221,28 +224,31 @@ class _SenderSession:
         self.conn = wire.SenderConnection(
             sender.token, extension=sender.options.extension, compress=sender.options.compress
         )
-        self._buffer = bytearray(1 << 20)
 
     def _flush(self) -> None:
-        out = self.conn.data_to_send()
-        if out:
-            self.sock.sendall(out)
+        buffers = self.conn.data_to_send_buffers()
+        if buffers:
+            _send_buffers(self.sock, buffers)
+
+    def _flush_if_full(self) -> None:
+        """Send once enough is queued: small files' frames travel together."""
+        if self.conn.pending_output >= FLUSH_AT:
+            self._flush()
 
     def _next_event(self, timeout: float) -> object:
         self.sock.settimeout(timeout)
-        view = memoryview(self._buffer)
         while True:
             event = self.conn.next_event()
             if event is not wire.NEED_DATA:
                 return event
             self._flush()
             try:
-                n = self.sock.recv_into(view)
+                n = self.sock.recv_into(self.conn.get_buffer(1 << 16)[: 1 << 20])
             except TimeoutError as err:
                 raise TransferTimeoutError(
                     f"The receiver said nothing for {timeout:.0f} s."
                 ) from err
-            self.conn.receive_data(bytes(view[:n]))
+            self.conn.buffer_updated(n)
 
     def run(self, log: Callable[[str], None]) -> bool:
         """True when the receiver reported every file completed."""
@@ -318,44 +324,78 @@ class _SenderSession:
                 else:
                     source.seek(start)
                 position = start
-                for chunk in _chunks(source, SLICE):
+                for chunk in _chunks(source, SLICE, offer.size - start):
                     hasher.update(chunk)
                     self.conn.send_data(index, position, chunk)
                     position += len(chunk)
-                    self._flush()
+                    self._flush_if_full()
             if position != offer.size:
                 raise InletError(f"{offer.name} changed size while it was being sent.")
             self.conn.send_file_hash(index, hasher.hexdigest())
-            self._flush()
+            self._flush_if_full()
         self.conn.send_end()
         self._flush()
 
     def _stream_legacy(self, indices: list[int]) -> None:
         """ftransfer's way: the chosen files' bytes as one stream of 1 MiB slices, then hashes."""
         hashes: dict[str, str] = {}
-        pending = bytearray()
+        pieces: list[bytes] = []  # read, not sent yet: less than one slice
+        held = 0
         for index in indices:
             offer = self.offers[index]
             hasher = hashlib.sha256()
             with offer.open() as source:
-                for chunk in _chunks(source, SLICE):
+                for chunk in _chunks(source, SLICE, offer.size):
                     hasher.update(chunk)
-                    pending += chunk
-                    while len(pending) >= SLICE:
-                        self.conn.send_stream_slice(bytes(pending[:SLICE]))
-                        del pending[:SLICE]
-                        self._flush()
+                    if not held and len(chunk) == SLICE:  # a whole slice as read: no copy
+                        self.conn.send_stream_slice(chunk)
+                        self._flush_if_full()
+                        continue
+                    pieces.append(chunk)
+                    held += len(chunk)
+                    if held >= SLICE:
+                        joined = b"".join(pieces)
+                        for at in range(0, held - SLICE + 1, SLICE):
+                            self.conn.send_stream_slice(joined[at : at + SLICE])
+                        rest = held % SLICE
+                        pieces = [joined[held - rest :]] if rest else []
+                        held = rest
+                        self._flush_if_full()
             hashes[offer.name] = hasher.hexdigest()
-        if pending:
-            self.conn.send_stream_slice(bytes(pending))
+        if held:
+            self.conn.send_stream_slice(b"".join(pieces))
         self.conn.send_hashes(hashes)
         self.conn.send_end()
         self._flush()
 
 
-def _chunks(source: BinaryIO, size: int) -> Iterator[bytes]:
-    while chunk := source.read(size):
+def _chunks(source: BinaryIO, size: int, expected: int) -> Iterator[bytes]:
+    """Chunks of at most ``size`` bytes until the end of ``source``; reads are sized by the
+    ``expected`` bytes left, so a small file costs no 1 MiB buffer."""
+    while chunk := source.read(max(1, min(size, expected))):
+        expected -= len(chunk)
         yield chunk
+
+
+def _send_buffers(sock: socket.socket, buffers: list[bytes]) -> None:
+    """``sendall`` of the buffers in order, gathered by ``sendmsg`` (no joining copy)."""
+    if not hasattr(sock, "sendmsg"):  # Windows
+        sock.sendall(b"".join(buffers))
+        return
+    views = [memoryview(b) for b in buffers]
+    i = 0
+    while i < len(views):
+        sent = sock.sendmsg(views[i : i + _IOV_MAX])
+        while sent:
+            n = len(views[i])
+            if sent >= n:
+                sent -= n
+                i += 1
+            else:
+                views[i] = views[i][sent:]
+                sent = 0
+        while i < len(views) and not len(views[i]):
+            i += 1
 
 
 def _hash_into(hasher: hashlib._Hash, source: BinaryIO, length: int) -> None:

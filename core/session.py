@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import struct
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -25,6 +26,7 @@ from .errors import ProtocolError
 from .framing import NONCE_SIZE, sealed_frame
 
 HKDF_INFO = b"file-transfer-session"
+_SEALED_HEADER = struct.Struct(f">I{NONCE_SIZE}sI")  # nonce length, nonce, ciphertext length
 SESSION_KEY_SIZE = 32
 
 __all__ = [
@@ -77,6 +79,13 @@ class SessionCipher:
         """The whole sealed frame for ``payload``, with a fresh random nonce."""
         nonce = os.urandom(NONCE_SIZE)
         return sealed_frame(nonce, self._aead.encrypt(nonce, payload, None))
+
+    def seal_parts(self, payload: bytes) -> tuple[bytes, bytes]:
+        """The sealed frame for ``payload`` as (header, ciphertext): the same bytes as `seal`
+        without copying the ciphertext into one buffer (sent with one ``sendmsg``)."""
+        nonce = os.urandom(NONCE_SIZE)
+        ciphertext = self._aead.encrypt(nonce, payload, None)
+        return _SEALED_HEADER.pack(NONCE_SIZE, nonce, len(ciphertext)), ciphertext
 
     def open(self, nonce: bytes, ciphertext: bytes) -> bytes:
         """The plaintext; raises ``InvalidTag`` when the key is wrong or a bit was flipped."""

@@ -323,7 +323,8 @@ class _Connection:
         self._token = token
         self._private_key = private_key or X25519PrivateKey.generate()
         self._in = FrameBuffer()
-        self._out = bytearray()
+        self._out: list[bytes] = []  # frames (and frame parts) queued for the peer, in order
+        self._out_bytes = 0
         self._events: deque[Any] = deque()
         self._eof = False
         self._error: InletError | None = None
@@ -366,9 +367,18 @@ class _Connection:
 
     def data_to_send(self) -> bytes:
         """Everything queued for the peer since the last call."""
-        out = bytes(self._out)
-        self._out.clear()
+        return b"".join(self.data_to_send_buffers())
+
+    def data_to_send_buffers(self) -> list[bytes]:
+        """The same as `data_to_send`, as a list of buffers to send in order (for
+        ``socket.sendmsg``: the ciphertext of a data message is never copied)."""
+        out, self._out, self._out_bytes = self._out, [], 0
         return out
+
+    @property
+    def pending_output(self) -> int:
+        """Bytes queued for the peer (a sender flushes once enough gathered)."""
+        return self._out_bytes
 
     def next_event(self) -> Any:
         """The next event, or NEED_DATA. Raises ProtocolError / WrongTokenError."""
@@ -435,11 +445,17 @@ class _Connection:
             raise WireUsageError(f"Not allowed now: the connection is {self._state.value}.")
 
     def _send_plain(self, payload: bytes) -> None:
-        self._out += plain_frame(payload)
+        self._queue(plain_frame(payload))
 
     def _send_sealed(self, payload: bytes) -> None:
         assert self._cipher is not None
-        self._out += self._cipher.seal(payload)
+        header, ciphertext = self._cipher.seal_parts(payload)
+        self._queue(header)
+        self._queue(ciphertext)
+
+    def _queue(self, data: bytes) -> None:
+        self._out.append(data)
+        self._out_bytes += len(data)
 
     def _start_session(self, peer_public: bytes) -> None:
         self._cipher = SessionCipher(
@@ -828,7 +844,7 @@ class SenderConnection(_Connection):
         if len(data) > MAX_SEND_CHUNK:
             raise WireUsageError(f"A data message carries at most {MAX_SEND_CHUNK} bytes.")
         self._stream.take(len(data))
-        self._send_sealed(framing.compress(data) if self._compress else bytes(data))
+        self._send_sealed(framing.compress(data) if self._compress else data)
 
     def send_hashes(self, hashes: Mapping[str, str]) -> None:
         """Legacy: the hash list ``{name: sha256_hex}``, after the last byte of the stream."""
@@ -858,7 +874,7 @@ class SenderConnection(_Connection):
         done = stream.finished() and (stream.per_file_hashes or stream.hash_list_sent)
         if not done:
             raise WireUsageError("send_end() before every byte and hash of the stream was sent.")
-        self._out += framing.END_MARKER
+        self._queue(framing.END_MARKER)
         self._state = _State.WAIT_REPLY
 
     # -- parsing ---------------------------------------------------------------------------------

@@ -92,7 +92,7 @@ class FileWriter:
         self.offset = offset
         self.written = 0
         self.hasher = hashlib.sha256()
-        self.part_file = Path(self.filename + PART_SUFFIX)
+        self._part = self.filename + PART_SUFFIX  # ``part_file`` as text, for system calls
         self.is_complete = False
         self.lock_manager = lock_manager
         self.needs_rehash = False
@@ -132,6 +132,11 @@ class FileWriter:
         self._resuming = bool(lock_manager is not None and lock_manager.resumed)
 
     # ----------------------------------------------------------------- state
+    @property
+    def part_file(self) -> Path:
+        """``name.part``: where the bytes stay until the file is verified and named."""
+        return Path(self._part)
+
     @property
     def warnings_log(self) -> Path:
         """Where problems are logged (built when first needed: most files never log)."""
@@ -349,11 +354,11 @@ class FileWriter:
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _BINARY
         try:
             try:
-                fd = os.open(self.part_file, flags, 0o644)
-            except FileNotFoundError:  # its folders were left to the first chunk
+                fd = os.open(self._part, flags, 0o644)
+            except (FileNotFoundError, NotADirectoryError):  # folders left to the first chunk
                 if not self._make_folders():
                     return 0
-                fd = os.open(self.part_file, flags, 0o644)
+                fd = os.open(self._part, flags, 0o644)
             os.close(fd)
             self._deferred = False
         except OSError as err:
@@ -415,7 +420,7 @@ class FileWriter:
         self._recorded_held, self._recorded_prefix = self.written, self.hasher.hexdigest()
         if self.lock_manager is not None:
             self.lock_manager.update_progress(
-                self.lock_key, self.written, self._recorded_prefix, part_file=self.part_file
+                self.lock_key, self.written, self._recorded_prefix, part_file=self._part
             )
 
     def _write_at(self, position: int, view: memoryview) -> None:
@@ -427,14 +432,14 @@ class FileWriter:
         if position == 0:
             flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _BINARY
             try:
-                fd = os.open(self.part_file, flags, 0o644)
-            except FileNotFoundError:
+                fd = os.open(self._part, flags, 0o644)
+            except (FileNotFoundError, NotADirectoryError):  # its folders are not made yet
                 if not self._make_folders():
                     raise _AlreadyFailed from None
-                fd = os.open(self.part_file, flags, 0o644)
+                fd = os.open(self._part, flags, 0o644)
             self._deferred = False
         else:
-            fd = os.open(self.part_file, os.O_WRONLY | _BINARY)
+            fd = os.open(self._part, os.O_WRONLY | _BINARY)
         try:
             if position:
                 held = os.fstat(fd).st_size
@@ -523,7 +528,7 @@ class FileWriter:
         """Make the ``.part`` exactly ``size`` bytes (zero-byte files too), durable if ``sync``."""
         if not sync:  # one stat in the common case (a group sync made the bytes durable)
             try:
-                held = os.stat(self.part_file).st_size
+                held = os.stat(self._part).st_size
             except FileNotFoundError:
                 if self.size:
                     raise _PartChanged("its .part is gone") from None
@@ -531,11 +536,11 @@ class FileWriter:
             if held == self.size:
                 return
             if held > self.size:
-                os.truncate(self.part_file, self.size)
+                os.truncate(self._part, self.size)
                 return
             if held >= 0:
                 raise _PartChanged(f"its .part holds {held} of the {self.size} bytes written")
-        fd = os.open(self.part_file, os.O_RDWR | os.O_CREAT | _BINARY, 0o644)
+        fd = os.open(self._part, os.O_RDWR | os.O_CREAT | _BINARY, 0o644)
         try:
             held = os.fstat(fd).st_size
             if held < self.size:
@@ -576,7 +581,7 @@ class FileWriter:
         for _ in range(1000):
             candidate = conflict_free_path(target)
             try:
-                _move_no_replace(self.part_file, candidate)
+                _move_no_replace(self._part, candidate)
             except FileExistsError:
                 continue  # someone took the name meanwhile: look again
             if candidate != target:
@@ -729,7 +734,7 @@ class GroupCommit:
         clock = self.clock
         covered = clock.covered if clock is not None else (lambda mark: False)
         # (a zero-byte file has no bytes to sync: its empty .part is made when it is named)
-        need = [w.part_file for w, _ in queue if w.fsync and w.size and not covered(w._sync_mark)]
+        need = [w._part for w, _ in queue if w.fsync and w.size and not covered(w._sync_mark)]
         failed: dict[str, OSError] = {}
         if clock is not None:
             problems = clock.sync_files(need)
@@ -745,7 +750,7 @@ class GroupCommit:
         disk_full: DiskFullError | None = None
         for writer, on_done in queue:
             try:
-                err = failed.get(os.fspath(writer.part_file))
+                err = failed.get(writer._part)
                 if err is not None:
                     writer.verified = False
                     writer._os_failure(err, "could not be saved to disk")

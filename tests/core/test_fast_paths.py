@@ -1,0 +1,290 @@
+"""The fast paths of issue 6 give the same answers as the simple ones, and keep invariants 2/4.
+
+- `DestinationResolver` (each folder looked at once) decides exactly like `resolve_destination`;
+- `GroupCommit` names verified files only after their bytes were synced, one sync for many;
+- a fresh `FileWriter` creates its folders and ``.part`` with its first chunk;
+- `FrameBuffer` read in place (`get_buffer`/`buffer_updated`) parses like `feed`;
+- the extension's per-file hash message is parsed the same by its fast and its full path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from inlet.core import durable, framing, messages
+from inlet.core import writer as writer_module
+from inlet.core.errors import ProtocolError, UnsafeNameError
+from inlet.core.events import FileStatus
+from inlet.core.lock import TransferLockManager
+from inlet.core.paths import DestinationResolver, resolve_destination
+from inlet.core.session import SessionCipher
+from inlet.core.writer import FileWriter, GroupCommit
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# -- DestinationResolver ------------------------------------------------------------------------
+
+
+def _outcome(fn, name):
+    try:
+        return ("ok", *fn(name))
+    except UnsafeNameError as err:
+        return ("refused", err.message)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symlinks need privileges on Windows")
+def test_resolver_decides_like_resolve_destination(tmp_path: Path) -> None:
+    dest = tmp_path / "dest"
+    (dest / "real" / "deep").mkdir(parents=True)
+    (dest / "real" / "file.txt").write_text("x")
+    (dest / "real" / "held.bin.part").write_text("x")
+    (dest / "afile").write_text("x")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (dest / "link").symlink_to(outside)
+    (dest / "real" / "linked").symlink_to(outside / "nothing")
+    (dest / "real" / "trap.txt.part").symlink_to(outside / "trap")
+    names = [
+        "new/a.txt",
+        "new/b/c.txt",
+        "real/file.txt",
+        "real/held.bin",
+        "real/deep/x",
+        "real/new.txt",
+        "afile/under",
+        "link/x.txt",
+        "link/deeper/x.txt",
+        "real/linked",
+        "real/linked/x",
+        "real/trap.txt",
+        "top.txt",
+        "../escape",
+    ]
+    resolver = DestinationResolver(dest)
+    for name in names:  # twice, in shuffled orders: the cache must not change an answer
+        for _ in range(2):
+            simple = _outcome(lambda n: (resolve_destination(dest, n),), name)
+            fast = _outcome(resolver.resolve, name)
+            assert fast[:2] == simple[:2], name
+            if fast[0] == "ok":
+                target, exists, has_part = fast[1:]
+                assert exists == os.path.lexists(target), name
+                assert has_part == os.path.lexists(str(target) + ".part"), name
+        random.Random(1).shuffle(names)
+
+
+# -- GroupCommit and the writer's lazy .part ----------------------------------------------------
+
+
+class Recorder:
+    """Counts whole-file-system syncs and fsyncs, and what was on disk when a name appeared."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.syncfs = 0
+        self.fsyncs = 0
+        real_syncfs, real_fsync = durable.syncfs, os.fsync
+
+        def counted_syncfs(folder):
+            self.syncfs += 1
+            return real_syncfs(folder)
+
+        def counted_fsync(fd):
+            self.fsyncs += 1
+            return real_fsync(fd)
+
+        monkeypatch.setattr(durable, "syncfs", counted_syncfs)
+        monkeypatch.setattr(os, "fsync", counted_fsync)
+
+
+def _lock(dest: Path, files: list[tuple[str, bytes]]) -> TransferLockManager:
+    lock = TransferLockManager(dest, durable=True, sync_batch=1000)
+    lock.create([(n, len(d)) for n, d in files], "127.0.0.1")
+    return lock
+
+
+def test_group_commit_names_files_only_at_the_commit_with_one_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = [(f"d{i % 3}/f{i}.bin", os.urandom(100 + i)) for i in range(20)] + [("empty", b"")]
+    lock = _lock(tmp_path, files)
+    commits = GroupCommit(lock.sync_clock, max_files=1000)
+    rec = Recorder(monkeypatch)
+    named: list[tuple[str, bool]] = []
+    for name, data in files:
+        w = FileWriter(tmp_path / name, len(data), 0, lock, lock_key=name)
+        w.open_for_writing(defer_create=True)
+        assert not w.part_file.exists()  # made by the first chunk, not before
+        w.write_chunk(data)
+        assert w.verify(sha(data))
+        commits.add(w, lambda w, ok: named.append((w.lock_key, ok)))
+        assert not (tmp_path / name).exists()  # invariant 2: no name before the sync
+    assert not commits.due() and named == []
+    commits.commit()
+    assert sorted(named) == sorted((n, True) for n, _ in files)
+    for name, data in files:
+        assert (tmp_path / name).read_bytes() == data
+        assert lock.entry(name).status is FileStatus.COMPLETED
+    if durable._syncfs is not None:
+        assert rec.syncfs == 1 and rec.fsyncs == 0  # one sync for the group, not one per file
+
+
+def test_group_commit_skips_the_sync_a_lock_flush_already_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if durable._syncfs is None:
+        pytest.skip("no syncfs here: every file is fsynced on its own")
+    files = [(f"f{i}", os.urandom(50)) for i in range(5)]
+    lock = _lock(tmp_path, files)
+    commits = GroupCommit(lock.sync_clock)
+    for name, data in files:
+        w = FileWriter(tmp_path / name, len(data), 0, lock, lock_key=name)
+        w.open_for_writing(defer_create=True)
+        w.write_chunk(data)
+        assert w.verify(sha(data))
+        commits.add(w, lambda w, ok: None)
+    lock.flush()  # syncs the five .part files with one syncfs
+    rec = Recorder(monkeypatch)
+    commits.commit()
+    assert rec.syncfs == 0 and rec.fsyncs == 0
+    assert all((tmp_path / n).exists() for n, _ in files)
+
+
+def test_a_failed_sync_names_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = [(f"f{i}", os.urandom(50)) for i in range(4)]
+    lock = _lock(tmp_path, files)
+    commits = GroupCommit(lock.sync_clock)
+    for name, data in files:
+        w = FileWriter(tmp_path / name, len(data), 0, lock, lock_key=name)
+        w.open_for_writing(defer_create=True)
+        w.write_chunk(data)
+        assert w.verify(sha(data))
+        commits.add(w, lambda w, ok: None)
+
+    def broken(folder):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(durable, "syncfs", broken)
+    monkeypatch.setattr(os, "fsync", lambda fd: broken(None))
+    commits.commit()
+    for name, _ in files:
+        assert not (tmp_path / name).exists()
+        assert (tmp_path / (name + ".part")).exists()
+        assert lock.entry(name).status is FileStatus.FAILED
+
+
+def test_group_commit_is_due_by_count_bytes_and_age(tmp_path: Path) -> None:
+    now = [0.0]
+    commits = GroupCommit(
+        None, max_files=3, max_bytes=1000, max_delay=0.5, time_source=lambda: now[0]
+    )
+    w = FileWriter(tmp_path / "a", 10, 0)
+    commits.add(w, lambda w, ok: None)
+    assert not commits.due() and commits.seconds_left() == 0.5
+    now[0] = 0.6
+    assert commits.due()
+    big = GroupCommit(None, max_bytes=1000)
+    big.add(FileWriter(tmp_path / "b", 1000, 0), lambda w, ok: None)
+    assert big.due()
+
+
+def test_a_fresh_writer_makes_its_folders_with_the_first_chunk(tmp_path: Path) -> None:
+    w = FileWriter(tmp_path / "a" / "b" / "c.txt", 5, 0)
+    w.open_for_writing(defer_create=True)
+    assert not (tmp_path / "a").exists()
+    assert w.write_chunk(b"hello") == 5
+    assert w.complete_file(sha(b"hello"))
+    assert (tmp_path / "a" / "b" / "c.txt").read_bytes() == b"hello"
+
+
+def test_a_stale_part_is_emptied_by_the_first_chunk(tmp_path: Path) -> None:
+    (tmp_path / "c.txt.part").write_bytes(b"garbage from an earlier crash, longer")
+    w = FileWriter(tmp_path / "c.txt", 5, 0)
+    w.open_for_writing(defer_create=True)
+    w.write_chunk(b"hello")
+    assert w.part_file.read_bytes() == b"hello"
+
+
+def test_a_file_in_place_of_a_folder_fails_only_that_file(tmp_path: Path) -> None:
+    (tmp_path / "a").write_text("a file")
+    w = FileWriter(tmp_path / "a" / "c.txt", 5, 0)
+    w.open_for_writing(defer_create=True)
+    assert w.write_chunk(b"hello") == 0
+    assert w.failed and "a file stands where its folder should be" in w.failed_reason
+
+
+def test_writer_module_keeps_the_fsync_per_file_without_a_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd)))
+    w = writer_module.FileWriter(tmp_path / "x", 3, 0)
+    w.open_for_writing()
+    w.write_chunk(b"abc")
+    assert w.complete_file(sha(b"abc")) and len(synced) == 1
+
+
+# -- FrameBuffer read in place ------------------------------------------------------------------
+
+
+def _frames(count: int, seed: int) -> tuple[bytes, list[bytes]]:
+    rng = random.Random(seed)
+    cipher = SessionCipher(bytes(32))
+    payloads = [rng.randbytes(rng.choice([0, 1, 100, 5000, 70_000, 300_000])) for _ in range(count)]
+    return b"".join(cipher.seal(p) for p in payloads), payloads
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_reading_into_the_buffer_parses_like_feeding_it(seed: int) -> None:
+    stream, payloads = _frames(40, seed)
+    rng = random.Random(seed)
+    buf = framing.FrameBuffer()
+    cipher = SessionCipher(bytes(32))
+    got: list[bytes] = []
+    pos = 0
+    while len(got) < len(payloads):
+        frame = buf.read_sealed("data", framing.MAX_DATA_PAYLOAD)
+        if frame is not None:
+            got.append(cipher.open(*frame))
+            continue
+        view = buf.get_buffer(rng.choice([1, 7, 4096, 1 << 20]))
+        n = min(len(view), rng.randint(1, 200_000), len(stream) - pos)
+        view[:n] = stream[pos : pos + n]
+        pos += n
+        buf.buffer_updated(n)
+    assert got == payloads and len(buf) == 0
+    assert len(buf._buf) <= 4 * (300_000 + 64) + (1 << 20) * 2 + (8 << 20)
+
+
+def test_a_huge_announced_length_does_not_size_the_buffer() -> None:
+    buf = framing.FrameBuffer()
+    header = (12).to_bytes(4, "big") + bytes(12) + (0xFFFFFFF0).to_bytes(4, "big")
+    buf.feed(header)
+    view = buf.get_buffer(4096)
+    assert len(view) < 1 << 20  # the hint ignores a length beyond any data message
+    with pytest.raises(ProtocolError):
+        buf.read_sealed("a data message", framing.MAX_DATA_PAYLOAD)
+
+
+# -- the per-file hash message --------------------------------------------------------------------
+
+
+def test_file_hash_fast_and_full_parse_agree() -> None:
+    digest = sha(b"x")
+    exact = messages.build_file_hash(7, digest)
+    assert messages.parse_file_hash(exact, 7) == digest
+    spaced = b'{"sha256": "%s", "index": 7, "type": "inlet_hash"}' % digest.upper().encode()
+    assert messages.parse_file_hash(spaced, 7) == digest  # another spelling: the full parser
+    with pytest.raises(ProtocolError):
+        messages.parse_file_hash(exact, 8)  # names another file
+    twice = exact[:-1] + b', "index": 7}'
+    with pytest.raises(ProtocolError):
+        messages.parse_file_hash(twice, 7)  # a duplicate key is still refused
