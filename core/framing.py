@@ -45,6 +45,8 @@ _U32 = struct.Struct(">I")
 #: How much room beyond the frame being received the buffer may keep.
 _MAX_SLACK = 8 * MiB
 _SEALED_HEADER = LENGTH_SIZE + NONCE_SIZE + LENGTH_SIZE
+#: An empty buffer bigger than this (it held a large file list) is given back.
+_SHRINK_ABOVE = 4 * MiB
 _LARGEST_DATA_FRAME = MAX_DATA_PAYLOAD + 64 * 1024 + TAG_SIZE  # compressed data may be larger
 
 _BLOSC_HEADER_SIZE = 16
@@ -86,6 +88,8 @@ class FrameBuffer:
         held = self._end - self._start
         if held == 0:
             self._start = self._end = 0
+            if len(self._buf) > max(4 * n, _SHRINK_ABOVE):  # after one big control frame
+                self._buf = bytearray(max(2 * n, _COMPACT_AFTER))
         if len(self._buf) - self._end >= n:
             return
         capacity = len(self._buf)

@@ -580,7 +580,7 @@ class TransferLockManager:
             if original_hash is not None:
                 if not _HEX64.fullmatch(original_hash):
                     raise ValueError(f"{name!r}: {original_hash!r} is not a SHA-256 hex digest")
-                original_hash = original_hash.lower()
+                original_hash = _lower(original_hash)
             else:
                 original_hash = e["original_hash"]
             e["transferred_bytes"] = e["size"]
@@ -655,7 +655,7 @@ class TransferLockManager:
                 if self.listener is not None:
                     self.listener(FileStatusChanged(name, FileStatus.IN_PROGRESS, status))
         e["transferred_bytes"] = transferred_bytes
-        e["partial_hash"] = partial_hash_hex.lower()
+        e["partial_hash"] = _lower(partial_hash_hex)
         if transferred_bytes:
             self._unsynced_parts[name] = part_file or part_path(self.dest_dir / name)
         else:
@@ -977,6 +977,11 @@ class TransferLockManager:
 
 
 # --------------------------------------------------------------------- helpers
+def _lower(hex_digest: str) -> str:
+    """Lower case without a copy when it is already (every file keeps a hash or two)."""
+    return hex_digest if hex_digest.islower() else hex_digest.lower()
+
+
 def _pair_list(files: FileList) -> list[tuple[str, int]]:
     return [(f.name, f.size) if isinstance(f, FileInfo) else (f[0], f[1]) for f in files]
 

@@ -105,7 +105,7 @@ def _object(value: Any, what: str) -> dict[str, Any]:
 def _hex64(value: Any, what: str) -> str:
     if not isinstance(value, str) or not _HEX64.fullmatch(value):
         raise ProtocolError(f"The {what} is not a SHA-256 in hex (64 hex digits): {value!r:.80}.")
-    return value.lower()
+    return value if value.islower() else value.lower()  # no copy per file when already
 
 
 def _bounded_int(value: Any, what: str, low: int, high: int) -> int:

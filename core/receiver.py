@@ -70,7 +70,7 @@ class ReceiverOptions:
     tailscale_peers: Callable[[], set[str]] | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class ReceivedFile:
     """The outcome for one file, as ``--json`` reports it."""
 
@@ -285,14 +285,14 @@ def tailscale_peers() -> set[str]:
     return {line.split()[0] for line in out.splitlines() if line.strip() and line[0].isalnum()}
 
 
-@dataclass
+@dataclass(slots=True)
 class _Incoming:
     """The receiver's view of one file of the stream."""
 
     info: FileInfo
     name: str  # normalized (the lock key)
     writer: FileWriter | None = None
-    target: Path | None = None  # where it lands (checked by paths.resolve_destination)
+    target: str | None = None  # where it lands (checked by paths.resolve_destination)
     exists: bool = False  # something stood at ``target`` when the list arrived
     has_part: bool = False  # a ``.part`` stood beside it
     refused: str | None = None  # unsafe name etc.: bytes are consumed and dropped
@@ -325,6 +325,7 @@ class _Session:
         self.attempt = 0
         #: verified files waiting for one shared sync before they are named (GroupCommit)
         self.commits: GroupCommit | None = None
+        self._reused_named = 0  # bytes kept from earlier sessions in files named (and let go)
         self._closing = False
         self._offered: dict[str, wire.HeldPrefix] = {}
 
@@ -362,9 +363,8 @@ class _Session:
                     readable = True  # let recv report what is wrong with the socket
                 if not readable:
                     commits.commit()
-            buffer = self.conn.get_buffer(RECV_BUFFER)[:RECV_BUFFER]
             try:
-                n = self.sock.recv_into(buffer)
+                n = self.sock.recv_into(self.conn.get_buffer(RECV_BUFFER)[:RECV_BUFFER])
             except TimeoutError as err:
                 raise TransferTimeoutError(
                     f"The sender sent nothing for {self.options.idle_timeout:.0f} s."
@@ -412,7 +412,7 @@ class _Session:
 
     def _on_metadata(self, meta: wire.Metadata) -> None:
         self.is_message = meta.is_message
-        infos = [FileInfo(f.name, f.size, f.offset) for f in meta.files]
+        infos = list(meta.files)  # FileInfo already (shared, not copied: 100,000 files)
         self.files = [_Incoming(info=i, name=i.name) for i in infos]
         self.result.files = [ReceivedFile(name=i.name, size=i.size) for i in infos]
         for incoming, record in zip(self.files, self.result.files, strict=True):
@@ -482,7 +482,9 @@ class _Session:
                     checkpoint = wire.HeldPrefix(*candidates[1]) if len(candidates) > 1 else None
                     have[incoming.info.name] = wire.HeldPrefix(*candidates[0], checkpoint)
                     resumed[incoming.name] = candidates[0][0]
-                elif self.lock.resumed and (sha := _whole_file_sha256(target, incoming.info.size)):
+                elif self.lock.resumed and (
+                    sha := _whole_file_sha256(Path(target), incoming.info.size)
+                ):
                     # Killed after the rename, before the lock said "completed": offer the
                     # named file whole rather than receive every byte of it again.
                     incoming.named_earlier = sha
@@ -620,6 +622,8 @@ class _Session:
             record.status = FileStatus.COMPLETED.value
             record.sha256 = sha256
             return
+        if writer is None and record.status == FileStatus.COMPLETED.value:
+            return  # named already (and its writer let go)
         assert writer is not None
         if writer.failed_reason:
             record.status, record.reason = FileStatus.FAILED.value, writer.failed_reason
@@ -642,8 +646,12 @@ class _Session:
         record = incoming.record
         if named:
             record.status = FileStatus.COMPLETED.value
-            record.path = str(writer.final_path)
+            record.path = writer.final_name
             record.sha256 = sha256
+            # Done with it: a writer (and its hash state) per named file would make memory
+            # grow with every file received rather than with the list.
+            self._reused_named += writer.resumed_bytes
+            incoming.writer = None
         else:
             record.status = FileStatus.FAILED.value
             record.reason = writer.failed_reason or "could not be given its final name"
@@ -716,8 +724,10 @@ class _Session:
             self.sock.shutdown(socket.SHUT_WR)
         except OSError:
             pass  # the sender may already be gone; our state is saved either way
-        result.bytes_reused = sum(f.writer.resumed_bytes for f in self.files if f.writer) + sum(
-            f.info.size for f in self.files if f.already_done
+        result.bytes_reused = (
+            self._reused_named
+            + sum(f.writer.resumed_bytes for f in self.files if f.writer)
+            + sum(f.info.size for f in self.files if f.already_done)
         )
 
     def _failure_sentence(self, failed: list[ReceivedFile]) -> str:

@@ -195,7 +195,7 @@ class ConnectionClosed:
 # -- positions in the stream --------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class _Span:
     """Bytes ``[start, end)`` of file ``index`` that one stream carries."""
 

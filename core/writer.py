@@ -100,7 +100,7 @@ class FileWriter:
         # Inlet's additions
         self.fsync = fsync  # fsync the .part before the rename: a power cut cannot leave junk
         self.resumed_bytes = 0  # verified prefix kept from an earlier session
-        self.final_path: Path | None = None
+        self._final: str | None = None  # where the file landed (``final_path``)
         self.failure_reason: str | None = None
         root = lock_manager.dest_dir if lock_manager is not None else Path(self.filename).parent
         if lock_key is None:
@@ -132,6 +132,16 @@ class FileWriter:
         self._resuming = bool(lock_manager is not None and lock_manager.resumed)
 
     # ----------------------------------------------------------------- state
+    @property
+    def final_path(self) -> Path | None:
+        """Where the verified file landed (``name`` or ``name_1.ext``); None until then."""
+        return None if self._final is None else Path(self._final)
+
+    @property
+    def final_name(self) -> str | None:
+        """`final_path` as text."""
+        return self._final
+
     @property
     def part_file(self) -> Path:
         """``name.part``: where the bytes stay until the file is verified and named."""
@@ -191,7 +201,7 @@ class FileWriter:
         if resume_bytes < 0:
             raise ValueError("resume_bytes must not be negative")
         self.is_complete = self.verified = False
-        self.final_path = None
+        self._final = None
         self.written = self.resumed_bytes = 0
         self.hasher = hashlib.sha256()
         try:
@@ -515,7 +525,8 @@ class FileWriter:
         except OSError as err:
             self._os_failure(err, "could not be given its final name")
             return False
-        self.final_path = final
+        final_text = os.fspath(final)
+        self._final = self.filename if final_text == self.filename else final_text
         self.is_complete = True
         self.status = FileStatus.COMPLETED
         if self.lock_manager is not None:
@@ -614,7 +625,7 @@ class FileWriter:
         self.written = self.resumed_bytes = 0
         self.needs_rehash = False
         self.is_complete = self.verified = False
-        self.final_path = None
+        self._final = None
         self.failure_reason = None
         self._set_status(FileStatus.PENDING)
 
