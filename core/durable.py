@@ -18,6 +18,7 @@ import ctypes
 import ctypes.util
 import os
 import sys
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -69,23 +70,35 @@ def syncfs(folder: str | os.PathLike[str]) -> bool:
 
 
 class SyncClock:
-    """Counts completed whole-file-system syncs of one destination folder.
+    """Counts the whole-file-system syncs of one destination folder.
 
-    ``now()`` before a file's last write, then ``covered(mark)``: True once a sync of the whole
-    file system finished after that mark, so the file's bytes are on disk already. One
-    receiver thread uses it (a sync that finishes after the mark also began after it).
+    ``now()`` after a file's last write, then ``covered(mark)``: True once a sync of the whole
+    file system that *began* after that mark has finished, so the file's bytes are on disk
+    already. Syncs may run in another thread (`GroupCommit`): each is numbered when it begins.
     """
 
     def __init__(self, folder: str | os.PathLike[str], *, enabled: bool = True) -> None:
         self.folder = Path(folder)
         self.enabled = enabled
-        self.syncs = 0
+        self._begun = 0
+        self._finished = 0  # the highest number of a sync that finished
+        self._lock = threading.Lock()
 
     def now(self) -> int:
-        return self.syncs
+        return self._begun
 
     def covered(self, mark: int) -> bool:
-        return self.syncs > mark
+        return self._finished > mark
+
+    def _syncfs(self) -> bool:
+        with self._lock:
+            self._begun += 1
+            number = self._begun
+        if not syncfs(self.folder):
+            return False
+        with self._lock:
+            self._finished = max(self._finished, number)
+        return True
 
     def sync_files(self, paths: Iterable[str | os.PathLike[str]]) -> list[tuple[object, OSError]]:
         """Make ``paths`` durable with as few syncs as possible; the (path, error) that failed.
@@ -99,11 +112,10 @@ class SyncClock:
             return []
         if len(paths) >= GROUP_MIN:
             try:
-                synced = syncfs(self.folder)
+                synced = self._syncfs()
             except OSError as err:
                 return [(p, err) for p in paths]
             if synced:
-                self.syncs += 1
                 failed = []
                 for path in paths:
                     try:

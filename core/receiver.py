@@ -355,14 +355,14 @@ class _Session:
                 continue
             self._flush()
             commits = self.commits
-            if commits:
-                wait = commits.seconds_left()
+            while commits is not None and (wait := commits.seconds_left()) is not None:
                 try:
                     readable = wait and select.select([self.sock], [], [], wait)[0]
                 except (OSError, ValueError):
                     readable = True  # let recv report what is wrong with the socket
-                if not readable:
-                    commits.commit()
+                if readable:
+                    break
+                commits.commit()  # nothing to read yet: name what waits
             try:
                 n = self.sock.recv_into(self.conn.get_buffer(RECV_BUFFER)[:RECV_BUFFER])
             except TimeoutError as err:
@@ -388,8 +388,6 @@ class _Session:
 
     def run(self) -> None:
         for event in self._events():
-            if self.commits and self.commits.due():
-                self.commits.commit()
             if isinstance(event, wire.Metadata):
                 self._on_metadata(event)
             elif isinstance(event, wire.Accepted):
@@ -430,11 +428,13 @@ class _Session:
             return
         self._refuse_unsafe_names()
         self.dest.mkdir(parents=True, exist_ok=True)
-        # One sync of the file system per group of files: the group commit's, or the lock's
-        # when its unsynced progress reaches the same count (then the group needs none).
+        # One sync of the file system per group of files. The lock syncs unsynced progress
+        # only past twice a group (legacy streams: every file is written long before its hash
+        # arrives), so with the extension the group commit's sync is the only one, and a small
+        # file's progress is never journaled apart from its completion.
         self.commits = GroupCommit(None)
         self.lock = TransferLockManager(
-            self.dest, listener=self._on_status, sync_batch=self.commits.max_files
+            self.dest, listener=self._on_status, sync_batch=2 * self.commits.max_files
         )
         self.commits.clock = self.lock.sync_clock
         usable = [f for f in self.files if f.refused is None]
@@ -606,6 +606,8 @@ class _Session:
         written = writer.write_chunk(chunk)
         self.result.bytes_written += written
         self.receiver._emit(FileProgress(incoming.name, writer.written, incoming.info.size))
+        if written >= 65536 and self.commits is not None and self.commits.due():
+            self.commits.commit()  # files verified before a big one do not wait for its end
 
     def _verify(self, incoming: _Incoming, sha256: str) -> None:
         record = incoming.record
@@ -658,7 +660,7 @@ class _Session:
 
     def _commit(self) -> None:
         """Name every verified file now (before answering the sender, and when stopping)."""
-        if self.commits:
+        if self.commits is not None:
             self.commits.commit()
 
     def _on_stream_hashes(self, hashes: wire.StreamHashes) -> None:
