@@ -45,6 +45,7 @@ _U32 = struct.Struct(">I")
 #: How much room beyond the frame being received the buffer may keep.
 _MAX_SLACK = 8 * MiB
 _SEALED_HEADER = LENGTH_SIZE + NONCE_SIZE + LENGTH_SIZE
+_SEALED_LENGTHS = struct.Struct(f">I{NONCE_SIZE}xI")  # nonce length, (nonce), ciphertext length
 #: An empty buffer bigger than this (it held a large file list) is given back.
 _SHRINK_ABOVE = 4 * MiB
 _LARGEST_DATA_FRAME = MAX_DATA_PAYLOAD + 64 * 1024 + TAG_SIZE  # compressed data may be larger
@@ -199,11 +200,17 @@ class FrameBuffer:
 
         ``limit`` caps the *plaintext*; the ciphertext may be ``limit + 16`` (the tag). Both
         lengths are checked the moment their 4 bytes are here. The ciphertext is a view into
-        the buffer (no copy): use it before feeding more bytes.
+        the buffer (no copy): use it before feeding more bytes. (Called for every message:
+        the header is read with one ``unpack`` once it is all here.)
         """
-        nonce_len = self.peek_length()
-        if nonce_len is None:
+        start = self._start
+        held = self._end - start
+        if held < LENGTH_SIZE:
             return None
+        if held >= _SEALED_HEADER:
+            nonce_len, ct_len = _SEALED_LENGTHS.unpack_from(self._buf, start)
+        else:
+            nonce_len, ct_len = _U32.unpack_from(self._buf, start)[0], None
         if nonce_len != NONCE_SIZE:
             if nonce_len == 0:
                 raise ProtocolError(f"The stream ended (end marker) where {what} was expected.")
@@ -211,23 +218,20 @@ class FrameBuffer:
                 f"Expected a sealed message ({what}) starting with a {NONCE_SIZE}-byte nonce, "
                 f"but the peer announced a {nonce_len}-byte frame."
             )
-        ct_at = LENGTH_SIZE + NONCE_SIZE
-        if len(self) < ct_at + LENGTH_SIZE:
+        if ct_len is None:
             return None
-        ct_len = self._u32(ct_at)
         if ct_len < TAG_SIZE:
             raise ProtocolError(f"A sealed message ({what}) is too short to carry its tag.")
         if ct_len > limit + TAG_SIZE:
             raise ProtocolError(
                 f"The peer announced {what} of {ct_len} bytes; at most {_size(limit)} is allowed."
             )
-        end = ct_at + LENGTH_SIZE + ct_len
-        if len(self) < end:
+        end = _SEALED_HEADER + ct_len
+        if held < end:
             return None
-        start = self._start
-        nonce = bytes(self._buf[start + LENGTH_SIZE : start + ct_at])
-        ciphertext = memoryview(self._buf)[start + ct_at + LENGTH_SIZE : start + end]
-        self._start += end
+        nonce = bytes(self._buf[start + LENGTH_SIZE : start + LENGTH_SIZE + NONCE_SIZE])
+        ciphertext = memoryview(self._buf)[start + _SEALED_HEADER : start + end]
+        self._start = start + end
         return nonce, ciphertext
 
 

@@ -555,7 +555,8 @@ class _Session:
                 self._verify(incoming, offered.sha256)
             else:
                 writer.adopt_prefix(start)
-            self.receiver._emit(FileProgress(incoming.name, writer.written, incoming.info.size))
+            if offered is not None:  # what it held may have changed (a fresh file's is still 0)
+                self.receiver._emit(FileProgress(incoming.name, writer.written, incoming.info.size))
 
     def _keep_named_earlier(self, incoming: _Incoming, writer: FileWriter) -> None:
         """The sender vouched for the file an earlier session named: record it as done."""
