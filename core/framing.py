@@ -46,8 +46,10 @@ _U32 = struct.Struct(">I")
 _MAX_SLACK = 8 * MiB
 _SEALED_HEADER = LENGTH_SIZE + NONCE_SIZE + LENGTH_SIZE
 _SEALED_LENGTHS = struct.Struct(f">I{NONCE_SIZE}xI")  # nonce length, (nonce), ciphertext length
-#: An empty buffer bigger than this (it held a large file list) is given back.
-_SHRINK_ABOVE = 4 * MiB
+#: An empty buffer bigger than this (it held a large file list) is given back; it is above
+#: what streaming the largest data messages needs, so the data phase never reallocates.
+_SHRINK_ABOVE = 32 * MiB
+_SHRINK_TO = 4 * MiB
 _LARGEST_DATA_FRAME = MAX_DATA_PAYLOAD + 64 * 1024 + TAG_SIZE  # compressed data may be larger
 
 _BLOSC_HEADER_SIZE = 16
@@ -90,7 +92,7 @@ class FrameBuffer:
         if held == 0:
             self._start = self._end = 0
             if len(self._buf) > max(4 * n, _SHRINK_ABOVE):  # after one big control frame
-                self._buf = bytearray(max(2 * n, _COMPACT_AFTER))
+                self._buf = bytearray(max(2 * n, _SHRINK_TO))
         if len(self._buf) - self._end >= n:
             return
         capacity = len(self._buf)

@@ -316,6 +316,7 @@ class _Session:
             receiver.code.token,
             private_key=self.options.private_key,
             extension=self.options.extension,
+            reuse_buffers=True,  # each chunk is written and hashed before the next event
         )
         self.lock: TransferLockManager | None = None
         self.lock_created = False

@@ -23,9 +23,10 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from .errors import ProtocolError
-from .framing import NONCE_SIZE, sealed_frame
+from .framing import NONCE_SIZE, TAG_SIZE, sealed_frame
 
 HKDF_INFO = b"file-transfer-session"
+HAS_DECRYPT_INTO = hasattr(ChaCha20Poly1305, "decrypt_into")
 _SEALED_HEADER = struct.Struct(f">I{NONCE_SIZE}sI")  # nonce length, nonce, ciphertext length
 SESSION_KEY_SIZE = 32
 
@@ -90,3 +91,14 @@ class SessionCipher:
     def open(self, nonce: bytes, ciphertext: bytes) -> bytes:
         """The plaintext; raises ``InvalidTag`` when the key is wrong or a bit was flipped."""
         return self._aead.decrypt(nonce, ciphertext, None)
+
+    def open_into(self, nonce: bytes, ciphertext: bytes, out: bytearray) -> memoryview | bytes:
+        """The plaintext, decrypted into ``out`` (at least ``len(ciphertext) - 16`` bytes) and
+        returned as a view of it: no new buffer per message (``cryptography`` zero-fills every
+        one it allocates). Where the library has no ``decrypt_into`` (before 45), a new buffer
+        as `open` gives."""
+        if not HAS_DECRYPT_INTO:
+            return self._aead.decrypt(nonce, ciphertext, None)
+        view = memoryview(out)[: len(ciphertext) - TAG_SIZE]
+        self._aead.decrypt_into(nonce, ciphertext, None, view)
+        return view

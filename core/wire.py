@@ -135,7 +135,8 @@ class Accepted:
 @dataclass(frozen=True)
 class FileData:
     """Receiver side: ``data`` are bytes ``[file_offset, file_offset + len(data))`` of file
-    ``index`` (its position in the metadata's list)."""
+    ``index`` (its position in the metadata's list). With ``reuse_buffers`` it is a memoryview
+    of the connection's buffer, valid until the next `next_event` call."""
 
     index: int
     file_offset: int
@@ -329,6 +330,7 @@ class _Connection:
         self._eof = False
         self._error: InletError | None = None
         self._cipher: SessionCipher | None = None
+        self._plain: bytearray | None = None  # see ReceiverConnection(reuse_buffers=...)
         self._state = _State.WAIT_PEER_KEY
         self._files: tuple[FileInfo, ...] = ()
         self._stream: _Stream | None = None
@@ -462,13 +464,21 @@ class _Connection:
             derive_session_key(self._private_key, peer_public, self._token)
         )
 
-    def _read_sealed(self, what: str, limit: int) -> bytes | None:
-        """One sealed message, decrypted; a failed tag here means damage or tampering."""
+    def _read_sealed(self, what: str, limit: int, *, reuse: bool = False) -> Any:
+        """One sealed message, decrypted; a failed tag here means damage or tampering.
+
+        ``reuse``: decrypt into ``self._plain`` (data messages of a `ReceiverConnection` made
+        with ``reuse_buffers``) and return a view of it."""
         frame = self._in.read_sealed(what, limit)
         if frame is None:
             return None
         assert self._cipher is not None
         try:
+            if reuse and self._plain is not None:
+                size = len(frame[1]) - framing.TAG_SIZE
+                if len(self._plain) < size:  # a new one: an earlier view may still exist
+                    self._plain = bytearray(size)
+                return self._cipher.open_into(*frame, self._plain)
             return self._cipher.open(*frame)
         except InvalidTag:
             raise ProtocolError(
@@ -524,9 +534,14 @@ class ReceiverConnection(_Connection):
         *,
         private_key: X25519PrivateKey | None = None,
         extension: bool = True,
+        reuse_buffers: bool = False,
     ) -> None:
         super().__init__(token, private_key)
         self._extension_allowed = extension
+        #: ``reuse_buffers``: data messages are decrypted into one buffer, so a `FileData`'s
+        #: ``data`` is a view that is valid only until the next `next_event` call (the
+        #: receiver writes and hashes it at once; no buffer is allocated per message).
+        self._plain: bytearray | None = bytearray() if reuse_buffers else None
         self._offered = False
         self._compressed = False
         self._plan: dict[str, HeldPrefix] = {}
@@ -693,7 +708,10 @@ class ReceiverConnection(_Connection):
             raise ProtocolError(
                 f"The sender ended the stream early: {stream.remaining} bytes are missing."
             )
-        payload = self._read_sealed("a data message", self._data_limit(self._compressed))
+        compressed = self._compressed
+        payload = self._read_sealed(
+            "a data message", self._data_limit(compressed), reuse=not compressed
+        )
         if payload is None:
             return False
         stream.started = True

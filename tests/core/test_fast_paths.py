@@ -274,6 +274,58 @@ def test_a_huge_announced_length_does_not_size_the_buffer() -> None:
         buf.read_sealed("a data message", framing.MAX_DATA_PAYLOAD)
 
 
+# -- data decrypted into one reused buffer ------------------------------------------------------
+
+
+@pytest.mark.parametrize("extension", [True, False])
+def test_reused_buffers_hand_on_the_same_bytes(extension: bool) -> None:
+    from inlet.core import wire
+
+    rng = random.Random(3)
+    sizes = [0, 10, 5000, 1 << 20, (1 << 20) + 7]
+    files = {f"f{i}": rng.randbytes(rng.choice(sizes)) for i in range(8)}
+    sender = wire.SenderConnection("tok", extension=extension)
+    receiver = wire.ReceiverConnection("tok", extension=extension, reuse_buffers=True)
+
+    def pump(a, b) -> None:
+        if data := a.data_to_send():
+            b.receive_data(data)
+
+    sender.start()
+    pump(sender, receiver)  # the sender's key
+    assert receiver.next_event() is wire.NEED_DATA
+    pump(receiver, sender)  # the receiver's key
+    assert sender.next_event() is wire.NEED_DATA
+    pump(sender, receiver)  # the challenge
+    assert receiver.next_event() is wire.NEED_DATA
+    pump(receiver, sender)  # the answer
+    assert isinstance(sender.next_event(), wire.Authenticated)
+    sender.send_metadata([(n, len(d)) for n, d in files.items()])
+    pump(sender, receiver)
+    assert isinstance(receiver.next_event(), wire.Metadata)
+    receiver.accept(plan={} if extension else None)
+    pump(receiver, sender)
+    sender.next_event()
+    if extension:
+        sender.send_accept([0] * len(files))
+        for i, data in enumerate(files.values()):
+            for at in range(0, len(data), 1 << 20):
+                sender.send_data(i, at, data[at : at + (1 << 20)])
+            sender.send_file_hash(i, sha(data))
+    else:
+        blob = b"".join(files.values())
+        for at in range(0, len(blob), 1 << 20):
+            sender.send_stream_slice(blob[at : at + (1 << 20)])
+        sender.send_hashes({n: sha(d) for n, d in files.items()})
+    sender.send_end()
+    pump(sender, receiver)
+    got = {i: bytearray() for i in range(len(files))}
+    while not isinstance(event := receiver.next_event(), wire.EndOfStream):
+        if isinstance(event, wire.FileData):
+            got[event.index] += event.data  # used at once, as the receiver does
+    assert [bytes(b) for b in got.values()] == list(files.values())
+
+
 # -- the per-file hash message --------------------------------------------------------------------
 
 
