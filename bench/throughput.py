@@ -62,6 +62,22 @@ def machine_limit(folder: Path, total: int) -> dict[str, float]:
     return {"wall": wall, "user": usage.ru_utime, "system": usage.ru_stime}
 
 
+def startup_cpu(code: str, runs: int = 5) -> float:
+    """CPU seconds of a Python process that runs ``code`` (imports) and exits: a fixed cost."""
+    spent = []
+    for _ in range(runs):
+        proc = subprocess.Popen([sys.executable, "-c", code])
+        _, _, usage = os.wait4(proc.pid, 0)
+        spent.append(usage.ru_utime + usage.ru_stime)
+    return median(spent)
+
+
+RECEIVER_IMPORTS = "import inlet.core.cli, inlet.core.receiver, inlet.core.progress"
+LIMIT_IMPORTS = (
+    "import hashlib; from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305"
+)
+
+
 def limit_child(total: int, folder: Path) -> None:
     """The limit's loop (run in its own process by `machine_limit`)."""
     aead = ChaCha20Poly1305(os.urandom(32))
@@ -147,7 +163,11 @@ def run(size_mb: int = 1024, rounds: int = 3, modes: tuple[str, ...] = ("legacy"
     finally:
         drop_tree(root)
     limit = median((x["user"] + x["system"]) / gib for x in limits)
+    receiver_start = startup_cpu(RECEIVER_IMPORTS)
+    limit_start = startup_cpu(LIMIT_IMPORTS)
     out: dict = {
+        "receiver_startup_cpu_s": receiver_start,
+        "limit_startup_cpu_s": limit_start,
         "size_mib": size_mb,
         "rounds": rounds,
         "limit_cpu_s_per_gib": limit,
@@ -171,6 +191,15 @@ def run(size_mb: int = 1024, rounds: int = 3, modes: tuple[str, ...] = ("legacy"
             "sender_cpu_s_per_gib": median(r["sender_cpu"] / gib for r in rs),
             "ratio_to_limit": median(ratios),
             "ratio_of_medians": cpu / limit,
+            # per GiB proper: each side's fixed start-up (interpreter, imports) taken out
+            "ratio_net_of_startup": median(
+                (r["user"] + r["system"] - receiver_start)
+                / (lim["user"] + lim["system"] - limit_start)
+                for r, lim in zip(rs, limits, strict=True)
+            ),
+            "user_ratio": median(
+                r["user"] / lim["user"] for r, lim in zip(rs, limits, strict=True)
+            ),
             "peak_rss_mib": median(r["peak_rss_mib"] for r in rs),
         }
     return out
@@ -188,9 +217,14 @@ def report(res: dict) -> None:
         print(
             f"from {LABELS[mode]}: {m['mib_per_s']:.0f} MiB/s, receiver {m['cpu_s_per_gib']:.2f} "
             f"CPU s/GiB (user {m['user_s_per_gib']:.2f}, sys {m['sys_s_per_gib']:.2f}), ratio to "
-            f"the limit {m['ratio_to_limit']:.2f}x (target <= 1.15x); sender "
+            f"the limit {m['ratio_to_limit']:.2f}x (target <= 1.15x; net of start-up "
+            f"{m['ratio_net_of_startup']:.2f}x, user time alone {m['user_ratio']:.2f}x); sender "
             f"{m['sender_cpu_s_per_gib']:.2f} CPU s/GiB"
         )
+    print(
+        f"fixed start-up CPU: receiver {res['receiver_startup_cpu_s']:.2f} s, limit's loop "
+        f"{res['limit_startup_cpu_s']:.2f} s"
+    )
 
 
 def main(argv: list[str] | None = None) -> dict:
