@@ -24,6 +24,22 @@ from pathlib import Path
 MiB = 1 << 20
 GiB = 1 << 30
 INLET = [sys.executable, "-m", "inlet.core"]
+#: ``inlet receive`` exactly as ``python -m inlet.core`` runs it, reporting its own peak RSS
+#: (VmHWM) at exit. ``ru_maxrss`` from ``wait4`` cannot be used for that: a child started with
+#: vfork/exec counts the parent's peak too, which hides anything smaller than the benchmark.
+_HWM_MARK = "INLET_BENCH_VMHWM_KIB"
+RECEIVE = [
+    sys.executable,
+    "-c",
+    "import atexit, sys\n"
+    "def _hwm():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM:'):\n"
+    f"            sys.stderr.write('{_HWM_MARK} ' + line.split()[1] + '\\n')\n"
+    "atexit.register(_hwm)\n"
+    "from inlet.core.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n",
+]
 
 
 _ROOT: Path | None = None
@@ -225,7 +241,7 @@ class Received:
     wall: float
     user: float
     system: float
-    peak_rss_kib: int
+    peak_rss_kib: int  # the receiver's own VmHWM (0 when it was killed)
     exit_code: int
     report: dict = field(default_factory=dict)
 
@@ -240,7 +256,7 @@ def receive(
     """Run ``inlet receive CODE -o DEST --json`` to its end (or SIGKILL it once ``kill_when()``)."""
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [*INLET, "receive", code, "-o", str(dest), "--json", *flags],
+        [*RECEIVE, "receive", code, "-o", str(dest), "--json", *flags],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -256,6 +272,10 @@ def receive(
     proc.returncode = os.waitstatus_to_exitcode(status)
     proc.stdout.close()
     proc.stderr.close()
+    hwm = 0
+    for line in err.decode(errors="replace").splitlines():
+        if line.startswith(_HWM_MARK):
+            hwm = int(line.split()[1])
     report = {}
     if out.strip():
         try:
@@ -266,7 +286,7 @@ def receive(
         raise SystemExit(
             f"inlet receive failed ({proc.returncode}): {err.decode(errors='replace')}"
         )
-    return Received(wall, usage.ru_utime, usage.ru_stime, usage.ru_maxrss, proc.returncode, report)
+    return Received(wall, usage.ru_utime, usage.ru_stime, hwm, proc.returncode, report)
 
 
 def transfer(
@@ -281,10 +301,10 @@ def transfer(
 
 
 def idle_rss_kib() -> int:
-    """Peak RSS of an interpreter that imported the receiver and did nothing else."""
+    """Peak RSS (VmHWM) of an interpreter that imported the receiver and did nothing else."""
     code = (
-        "import resource, inlet.core.receiver, inlet.core.cli; "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "import inlet.core.receiver, inlet.core.cli, inlet.core.progress\n"
+        "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')][0])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(out.stdout)

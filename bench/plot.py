@@ -1,0 +1,254 @@
+"""Draw the figures of docs/PERFORMANCE.md from ``run_all.py`` results (hand-written SVG).
+
+    python bench/plot.py BEFORE.json AFTER.json [--out docs]
+
+No plotting library is needed: a figure here is a few bar groups, and plain SVG shows in any
+browser and on GitHub.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from html import escape
+from pathlib import Path
+
+BEFORE_COLOR = "#b0bec5"
+AFTER_COLOR = "#1e88e5"
+USER_COLOR = "#1e88e5"
+SYS_COLOR = "#90caf9"
+TARGET_COLOR = "#c62828"
+
+
+class Svg:
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self.parts: list[str] = []
+
+    def rect(self, x: float, y: float, w: float, h: float, fill: str, title: str = "") -> None:
+        tip = f"<title>{escape(title)}</title>" if title else ""
+        self.parts.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{fill}">'
+            f"{tip}</rect>"
+        )
+
+    def line(self, x1, y1, x2, y2, stroke="#444", dash: str = "", width: float = 1) -> None:
+        extra = f' stroke-dasharray="{dash}"' if dash else ""
+        self.parts.append(
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{stroke}" '
+            f'stroke-width="{width}"{extra}/>'
+        )
+
+    def text(self, x, y, s: str, size=12, anchor="middle", color="#222", bold=False) -> None:
+        weight = ' font-weight="bold"' if bold else ""
+        self.parts.append(
+            f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" '
+            f'fill="{color}" font-family="sans-serif"{weight}>{escape(s)}</text>'
+        )
+
+    def save(self, path: Path) -> None:
+        body = "\n".join(self.parts)
+        path.write_text(
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width}" '
+            f'height="{self.height}" viewBox="0 0 {self.width} {self.height}">\n'
+            f'<rect width="100%" height="100%" fill="white"/>\n{body}\n</svg>\n'
+        )
+
+
+def _nice_max(value: float) -> float:
+    for step in (1, 2, 2.5, 5):
+        for scale in (0.01, 0.1, 1, 10, 100, 1000):
+            if step * scale * 5 >= value:
+                return step * scale * 5
+    return value
+
+
+def bar_panel(
+    svg: Svg,
+    x0: float,
+    y0: float,
+    w: float,
+    h: float,
+    title: str,
+    groups,
+    unit: str,
+    target: float | None = None,
+) -> None:
+    """``groups``: [(label, [(value, color, tooltip), ...])]; bars side by side per group."""
+    top = max([v for _, bars in groups for v, _, _ in bars] + [target or 0]) * 1.1
+    ymax = _nice_max(top)
+    svg.text(x0 + w / 2, y0 - 8, title, size=13, bold=True)
+    svg.line(x0, y0 + h, x0 + w, y0 + h)
+    svg.line(x0, y0, x0, y0 + h)
+    for k in range(6):
+        value = ymax * k / 5
+        y = y0 + h - h * k / 5
+        svg.line(x0 - 4, y, x0, y)
+        svg.line(x0, y, x0 + w, y, stroke="#e0e0e0")
+        svg.text(x0 - 6, y + 4, f"{value:g}", size=10, anchor="end")
+    svg.text(x0 - 34, y0 + h / 2, unit, size=11)
+    slot = w / max(1, len(groups))
+    for i, (label, bars) in enumerate(groups):
+        bar_w = slot * 0.7 / max(1, len(bars))
+        left = x0 + i * slot + slot * 0.15
+        for j, (value, color, tip) in enumerate(bars):
+            bh = h * value / ymax
+            svg.rect(left + j * bar_w, y0 + h - bh, bar_w - 2, bh, color, tip)
+            svg.text(left + j * bar_w + bar_w / 2 - 1, y0 + h - bh - 3, _short(value), size=10)
+        svg.text(x0 + i * slot + slot / 2, y0 + h + 15, label, size=11)
+    if target:
+        y = y0 + h - h * target / ymax
+        svg.line(x0, y, x0 + w, y, stroke=TARGET_COLOR, dash="5,3", width=1.5)
+        svg.text(
+            x0 + w - 2,
+            y - 4,
+            f"target {target:g} {unit}",
+            size=10,
+            anchor="end",
+            color=TARGET_COLOR,
+        )
+
+
+def _short(value: float) -> str:
+    return f"{value:.0f}" if value >= 20 else f"{value:.1f}" if value >= 2 else f"{value:.2f}"
+
+
+def legend(svg: Svg, x: float, y: float, items: list[tuple[str, str]]) -> None:
+    for color, label in items:
+        svg.rect(x, y - 10, 12, 12, color)
+        svg.text(x + 16, y, label, size=11, anchor="start")
+        x += 20 + 7 * len(label)
+
+
+def many_files_figure(before: dict, after: dict, path: Path) -> None:
+    svg = Svg(760, 330)
+    for k, key in enumerate(("10k", "100k")):
+        if key not in after.get("many_files", {}):
+            continue
+        groups = []
+        target = after["many_files"][key]["target_s"]
+        for mode, label in (("ext", "from inlet send"), ("legacy", "from --no-ext")):
+            bars = []
+            runs = ((before, BEFORE_COLOR, "before"), (after, AFTER_COLOR, "after"))
+            for res, color, when in runs:
+                m = res.get("many_files", {}).get(key, {}).get(mode)
+                if m:
+                    bars.append((m["wall_s"], color, f"{when}: {m['wall_s']:.2f} s"))
+            groups.append((label, bars))
+        files = after["many_files"][key]["files"]
+        lo, hi = after["many_files"][key]["sizes"]
+        bar_panel(
+            svg,
+            70 + k * 370,
+            50,
+            280,
+            220,
+            f"{files:,} files of {lo / 1000:g}-{hi / 1000:g} KB",
+            groups,
+            "s",
+            target,
+        )
+    legend(
+        svg,
+        70,
+        318,
+        [
+            (BEFORE_COLOR, "before"),
+            (AFTER_COLOR, "after"),
+            (TARGET_COLOR, "target (end to end, loopback)"),
+        ],
+    )
+    svg.save(path)
+
+
+def throughput_figure(before: dict, after: dict, path: Path) -> None:
+    svg = Svg(760, 330)
+
+    def stacked(res: dict, key: str | None) -> tuple[float, float]:
+        t = res["throughput"]
+        if key is None:
+            return t["limit_user_s_per_gib"], t["limit_sys_s_per_gib"]
+        return t[key]["user_s_per_gib"], t[key]["sys_s_per_gib"]
+
+    entries = [("limit", None), ("--no-ext", "legacy"), ("inlet send", "ext")]
+    x0, y0, w, h = 70, 50, 620, 220
+    values = []
+    for _, key in entries:
+        for res in (before, after):
+            if "throughput" in res and (key is None or key in res["throughput"]):
+                values.append(sum(stacked(res, key)))
+    ymax = _nice_max(max(values) * 1.1)
+    svg.text(
+        x0 + w / 2,
+        y0 - 8,
+        "Receiver CPU seconds per GiB received (1 GiB file, loopback)",
+        size=13,
+        bold=True,
+    )
+    svg.line(x0, y0 + h, x0 + w, y0 + h)
+    svg.line(x0, y0, x0, y0 + h)
+    for k in range(6):
+        value = ymax * k / 5
+        y = y0 + h - h * k / 5
+        svg.line(x0, y, x0 + w, y, stroke="#e0e0e0")
+        svg.text(x0 - 6, y + 4, f"{value:g}", size=10, anchor="end")
+    svg.text(x0 - 40, y0 + h / 2, "CPU s", size=11)
+    slot = w / len(entries)
+    for i, (label, key) in enumerate(entries):
+        for j, (res, when) in enumerate(((before, "before"), (after, "after"))):
+            if "throughput" not in res or (key is not None and key not in res["throughput"]):
+                continue
+            user, system = stacked(res, key)
+            bx = x0 + i * slot + slot * 0.15 + j * slot * 0.36
+            bw = slot * 0.32
+            hu, hs = h * user / ymax, h * system / ymax
+            svg.rect(
+                bx,
+                y0 + h - hu,
+                bw,
+                hu,
+                USER_COLOR if when == "after" else "#78909c",
+                f"{when} user {user:.2f}",
+            )
+            svg.rect(
+                bx,
+                y0 + h - hu - hs,
+                bw,
+                hs,
+                SYS_COLOR if when == "after" else "#cfd8dc",
+                f"{when} sys {system:.2f}",
+            )
+            svg.text(bx + bw / 2, y0 + h - hu - hs - 3, f"{user + system:.2f}", size=10)
+            svg.text(bx + bw / 2, y0 + h + 14, when, size=10, color="#555")
+        svg.text(x0 + i * slot + slot / 2, y0 + h + 30, label, size=11)
+    legend(
+        svg,
+        70,
+        318,
+        [
+            ("#78909c", "user, before"),
+            (USER_COLOR, "user, after"),
+            (SYS_COLOR, "system (kernel), after"),
+        ],
+    )
+    svg.save(path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("before", type=Path)
+    parser.add_argument("after", type=Path)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent.parent / "docs")
+    args = parser.parse_args(argv)
+    before = json.loads(args.before.read_text())
+    after = json.loads(args.after.read_text())
+    args.out.mkdir(parents=True, exist_ok=True)
+    if "many_files" in after:
+        many_files_figure(before, after, args.out / "performance-many-files.svg")
+    if "throughput" in after:
+        throughput_figure(before, after, args.out / "performance-throughput.svg")
+    print(f"figures written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
