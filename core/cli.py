@@ -14,7 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__
 from .codes import DEFAULT_PORT, parse_code
 from .errors import InletError
 
@@ -26,6 +25,21 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
+class _Version(argparse.Action):
+    """``--version``: the version is read from the installed metadata only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs) -> None:
+        super().__init__(
+            option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, help="show the version"
+        )
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from . import __version__
+
+        parser._print_message(f"inlet {__version__}\n", sys.stdout)
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="inlet",
@@ -34,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
             "'inlet send PATH...' to offer files, 'inlet receive CODE' to fetch them."
         ),
     )
-    parser.add_argument("--version", action="version", version=f"inlet {__version__}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     send = sub.add_parser("send", help="offer files or folders to one receiver")
