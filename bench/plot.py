@@ -1,4 +1,5 @@
-"""Draw the figures of docs/PERFORMANCE.md from ``run_all.py`` results (hand-written SVG).
+"""Draw the figures of docs/PERFORMANCE.md from ``run_all.py`` results (hand-written SVG),
+and print its tables (Markdown, before -> after).
 
     python bench/plot.py BEFORE.json AFTER.json [--out docs]
 
@@ -234,6 +235,117 @@ def throughput_figure(before: dict, after: dict, path: Path) -> None:
     svg.save(path)
 
 
+def _pair(before: dict, after: dict, *path: str, fmt: str = "{:.2f}", scale: float = 1) -> str:
+    def get(res: dict):
+        for key in path:
+            if not isinstance(res, dict) or key not in res:
+                return None
+            res = res[key]
+        return res
+
+    b, a = get(before), get(after)
+    shown = [fmt.format(v * scale) if isinstance(v, int | float) else "-" for v in (b, a)]
+    return f"{shown[0]} → **{shown[1]}**"
+
+
+def tables(before: dict, after: dict) -> str:
+    """The Markdown tables of docs/PERFORMANCE.md (before → after)."""
+    out = []
+    if "throughput" in after:
+        out.append(
+            "| 1 GiB file | throughput (MiB/s) | receiver CPU s/GiB | user s/GiB | "
+            "sys s/GiB | ratio to limit | user-time ratio | sender CPU s/GiB |"
+        )
+        out.append("|---|---|---|---|---|---|---|---|")
+        out.append(
+            f"| limit (same run) "
+            f"| {_pair(before, after, 'throughput', 'limit_mib_per_s', fmt='{:.0f}')} "
+            f"| {_pair(before, after, 'throughput', 'limit_cpu_s_per_gib')} "
+            f"| {_pair(before, after, 'throughput', 'limit_user_s_per_gib')} "
+            f"| {_pair(before, after, 'throughput', 'limit_sys_s_per_gib')} | 1 | 1 | |"
+        )
+        for mode, label in (("legacy", "`inlet send --no-ext`"), ("ext", "`inlet send`")):
+            t = ("throughput", mode)
+            out.append(
+                f"| {label} | {_pair(before, after, *t, 'mib_per_s', fmt='{:.0f}')} "
+                f"| {_pair(before, after, *t, 'cpu_s_per_gib')} "
+                f"| {_pair(before, after, *t, 'user_s_per_gib')} "
+                f"| {_pair(before, after, *t, 'sys_s_per_gib')} "
+                f"| {_pair(before, after, *t, 'ratio_to_limit', fmt='{:.2f}x')} "
+                f"| {_pair(before, after, *t, 'user_ratio', fmt='{:.2f}x')} "
+                f"| {_pair(before, after, *t, 'sender_cpu_s_per_gib')} |"
+            )
+        out.append("")
+    if "many_files" in after:
+        out.append("| files | mode | wall s (median) | files/s | receiver CPU s | peak RSS MiB |")
+        out.append("|---|---|---|---|---|---|")
+        for key in ("10k", "100k"):
+            for mode, label in (("ext", "`inlet send`"), ("legacy", "`--no-ext`")):
+                m = ("many_files", key, mode)
+                if key not in after["many_files"]:
+                    continue
+                out.append(
+                    f"| {after['many_files'][key]['files']:,} | {label} "
+                    f"| {_pair(before, after, *m, 'wall_s')} "
+                    f"| {_pair(before, after, *m, 'files_per_s', fmt='{:.0f}')} "
+                    f"| {_pair(before, after, *m, 'cpu_s')} "
+                    f"| {_pair(before, after, *m, 'peak_rss_mib', fmt='{:.0f}')} |"
+                )
+        out.append("")
+    if "resume" in after:
+        out.append(
+            "| resume after kill at 90 % | MiB on the wire | MiB reused | seconds to finish |"
+        )
+        out.append("|---|---|---|---|")
+        mib = 1 / (1 << 20)
+        for mode, label in (("ext", "`inlet send`"), ("legacy", "`--no-ext`")):
+            r = ("resume", mode)
+            wire = _pair(before, after, *r, "bytes_on_wire", fmt="{:.0f}", scale=mib)
+            kept = _pair(before, after, *r, "bytes_reused", fmt="{:.0f}", scale=mib)
+            out.append(f"| {label} | {wire} | {kept} | {_pair(before, after, *r, 'seconds')} |")
+        out.append("")
+    if "memory" in after:
+        out.append("| peak RSS (VmHWM), MiB | `inlet send` | `--no-ext` |")
+        out.append("|---|---|---|")
+        idle = _pair(before, after, "memory", "idle_mib", fmt="{:.1f}")
+        out.append(f"| idle (imported only) | {idle} | |")
+        for label in ("10 MB", "2 GB", "100,000 files"):
+            if label in after["memory"]:
+                ext = _pair(before, after, "memory", label, "ext", "peak_rss_mib", fmt="{:.1f}")
+                old = _pair(before, after, "memory", label, "legacy", "peak_rss_mib", fmt="{:.1f}")
+                out.append(f"| {label} | {ext} | {old} |")
+        out.append("")
+    if "window" in after:
+        w = ("window",)
+        out.append("| window, 100,000 rows | before → after |")
+        out.append("|---|---|")
+        for key, label, fmt in (
+            ("seconds_to_rows_listed", "rows listed after Receive (s)", "{:.1f}"),
+            ("longest_stall_ms", "longest event-loop stall (ms)", "{:.0f}"),
+            ("p99_gap_ms", "99th percentile gap of a 5 ms timer (ms)", "{:.0f}"),
+            ("statuses_per_s", "status changes applied per second", "{:.0f}"),
+            ("row_updates_per_s", "row updates (status + progress) per second", "{:.0f}"),
+            ("seconds_total", "whole receive (s)", "{:.1f}"),
+        ):
+            out.append(f"| {label} | {_pair(before, after, *w, key, fmt=fmt)} |")
+        out.append("")
+    if "compression" in after:
+        out.append(
+            "| compressible folder | MiB/s | MiB on the wire | receiver CPU s | sender CPU s |"
+        )
+        out.append("|---|---|---|---|---|")
+        for variant in ("off", "on", "off, --no-ext", "on, --no-ext"):
+            c = ("compression", variant)
+            out.append(
+                f"| `--compress` {variant} | {_pair(before, after, *c, 'mib_per_s', fmt='{:.0f}')} "
+                f"| {_pair(before, after, *c, 'wire_mib', fmt='{:.0f}')} "
+                f"| {_pair(before, after, *c, 'receiver_cpu_s')} "
+                f"| {_pair(before, after, *c, 'sender_cpu_s')} |"
+            )
+        out.append("")
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("before", type=Path)
@@ -247,7 +359,8 @@ def main(argv: list[str] | None = None) -> None:
         many_files_figure(before, after, args.out / "performance-many-files.svg")
     if "throughput" in after:
         throughput_figure(before, after, args.out / "performance-throughput.svg")
-    print(f"figures written to {args.out}")
+    print(f"figures written to {args.out}\n")
+    print(tables(before, after))
 
 
 if __name__ == "__main__":
