@@ -251,12 +251,20 @@ class Received:
 
 
 def receive(
-    code: str, dest: Path, *flags: str, kill_when: callable | None = None, poll: float = 0.01
+    code: str,
+    dest: Path,
+    *flags: str,
+    kill_when: callable | None = None,
+    poll: float = 0.01,
+    wrapper: Iterable[str] = (),
 ) -> Received:
-    """Run ``inlet receive CODE -o DEST --json`` to its end (or SIGKILL it once ``kill_when()``)."""
+    """Run ``inlet receive CODE -o DEST --json`` to its end (or SIGKILL it once ``kill_when()``).
+
+    ``wrapper`` goes before the command (``perf record ... --``); its CPU is then counted too.
+    """
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [*RECEIVE, "receive", code, "-o", str(dest), "--json", *flags],
+        [*wrapper, *RECEIVE, "receive", code, "-o", str(dest), "--json", *flags],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

@@ -24,7 +24,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 import _common
 
-ALL = ("throughput", "resume", "compression", "many_files", "memory", "window", "lock_share")
+ALL = (
+    "throughput",
+    "profile",
+    "resume",
+    "compression",
+    "many_files",
+    "memory",
+    "window",
+    "lock_share",
+)
 DEFAULT_OUT = Path(__file__).parent / "results" / "latest.json"
 #: Benchmarks that create thousands of files: each waits until creating a file is cheap again.
 FILE_HEAVY = {"compression", "memory", "window", "lock_share"}  # many_files waits itself
@@ -68,6 +77,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     try:
         import compression
+        import cpu_profile
         import lock_share
         import many_files
         import memory
@@ -77,6 +87,15 @@ def main(argv: list[str] | None = None) -> dict:
         def throughput_step() -> dict:
             res = throughput.run(512 if args.quick else 1024, rounds)
             throughput.report(res)
+            return res
+
+        def profile_step() -> dict:
+            why_not = cpu_profile.perf_available()
+            if why_not:
+                print(f"  skipped: {why_not}")
+                return {"skipped": why_not}
+            res = cpu_profile.run(512 if args.quick else 1024, 1 if args.quick else 2)
+            cpu_profile.report(res)
             return res
 
         def resume_step() -> dict:
@@ -121,6 +140,7 @@ def main(argv: list[str] | None = None) -> dict:
             )
 
         step("throughput", throughput_step)
+        step("profile", profile_step)
         step("resume", resume_step)
         step("compression", compression_step)
         step("many_files", many_files_step)
