@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from html import escape
 from pathlib import Path
 
@@ -235,6 +236,56 @@ def throughput_figure(before: dict, after: dict, path: Path) -> None:
     svg.save(path)
 
 
+PART_COLORS = {
+    "write to page cache": "#1565c0",
+    "socket receive": "#ef6c00",
+    "fsync": "#64b5f6",
+    "poll/select": "#ffb74d",
+    "other kernel": "#bbdefb",
+    "SHA-256": "#2e7d32",
+    "ChaCha20-Poly1305": "#81c784",
+    "Python interpreter": "#8e24aa",
+    "other user space": "#bdbdbd",
+}
+
+
+def profile_figure(after: dict, path: Path) -> None:
+    """Horizontal stacked bars: where the CPU per GiB goes, limit beside the receiver."""
+    prof = after["profile"]
+    rows = [("limit", "limit's loop"), ("legacy", "from --no-ext"), ("ext", "from inlet send")]
+    svg = Svg(760, 290)
+    x0, y0, w, bar_h = 130, 50, 560, 34
+    xmax = math.ceil(max(prof[key]["total"] for key, _ in rows) * 1.08 * 2) / 2
+    bottom = y0 + len(rows) * (bar_h + 14)
+    svg.text(380, 24, "Where the receiver's CPU goes (perf, CPU s per GiB)", size=13, bold=True)
+    ticks = int(xmax / 0.5)
+    for k in range(ticks + 1):
+        x = x0 + w * k / ticks
+        svg.line(x, y0 - 4, x, bottom, stroke="#e0e0e0")
+        svg.text(x, bottom + 14, f"{xmax * k / ticks:g}", size=10)
+    svg.text(x0 + w / 2, bottom + 30, "CPU seconds per GiB received", size=11)
+    for i, (key, label) in enumerate(rows):
+        y = y0 + i * (bar_h + 14)
+        svg.text(x0 - 8, y + bar_h / 2 + 4, label, size=11, anchor="end")
+        left = x0
+        for part, color in PART_COLORS.items():
+            value = prof[key].get(part, 0)
+            width = w * value / xmax
+            svg.rect(left, y, width, bar_h, color, f"{part}: {value:.2f} CPU s/GiB")
+            if width > 30:
+                svg.text(left + width / 2, y + bar_h / 2 + 4, f"{value:.2f}", size=10, color="#fff")
+            left += width
+        svg.text(left + 4, y + bar_h / 2 + 4, f"{prof[key]['total']:.2f}", size=10, anchor="start")
+    lx, ly = 20, bottom + 56
+    for n, (part, color) in enumerate(PART_COLORS.items()):
+        if n == 5:
+            lx, ly = 20, ly + 22
+        svg.rect(lx, ly - 10, 12, 12, color)
+        svg.text(lx + 16, ly, part, size=11, anchor="start")
+        lx += 26 + 6.5 * len(part)
+    svg.save(path)
+
+
 def _pair(before: dict, after: dict, *path: str, fmt: str = "{:.2f}", scale: float = 1) -> str:
     def get(res: dict):
         for key in path:
@@ -275,6 +326,14 @@ def tables(before: dict, after: dict) -> str:
                 f"| {_pair(before, after, *t, 'user_ratio', fmt='{:.2f}x')} "
                 f"| {_pair(before, after, *t, 'sender_cpu_s_per_gib')} |"
             )
+        out.append("")
+    if "profile" in after and "total" in after["profile"].get("ext", {}):
+        prof = after["profile"]
+        out.append("| CPU s per GiB (perf) | limit's loop | from `--no-ext` | from `inlet send` |")
+        out.append("|---|---|---|---|")
+        for part in (*PART_COLORS, "total"):
+            cells = " | ".join(f"{prof[k][part]:.2f}" for k in ("limit", "legacy", "ext"))
+            out.append(f"| {part} | {cells} |")
         out.append("")
     if "many_files" in after:
         out.append("| files | mode | wall s (median) | files/s | receiver CPU s | peak RSS MiB |")
@@ -359,6 +418,8 @@ def main(argv: list[str] | None = None) -> None:
         many_files_figure(before, after, args.out / "performance-many-files.svg")
     if "throughput" in after:
         throughput_figure(before, after, args.out / "performance-throughput.svg")
+    if "total" in after.get("profile", {}).get("ext", {}):
+        profile_figure(after, args.out / "performance-profile.svg")
     print(f"figures written to {args.out}\n")
     print(tables(before, after))
 
