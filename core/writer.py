@@ -91,7 +91,7 @@ class FileWriter:
         self.size = size
         self.offset = offset
         self.written = 0
-        self.hasher = hashlib.sha256()
+        self._hasher: hashlib._Hash | None = None  # see `hasher`
         self._part = self.filename + PART_SUFFIX  # ``part_file`` as text, for system calls
         self.is_complete = False
         self.lock_manager = lock_manager
@@ -178,6 +178,18 @@ class FileWriter:
         self.overwrite_mode = enabled
 
     # ----------------------------------------------------------------- opening and resume
+    @property
+    def hasher(self) -> hashlib._Hash:
+        """SHA-256 of the bytes held so far, made on first use: a list of 100,000 files has as
+        many writers waiting for their first byte, and each OpenSSL context costs ~250 bytes."""
+        if self._hasher is None:
+            self._hasher = hashlib.sha256()
+        return self._hasher
+
+    @hasher.setter
+    def hasher(self, value: hashlib._Hash) -> None:
+        self._hasher = value
+
     def open_for_writing(
         self,
         resume_bytes: int = 0,
@@ -203,7 +215,7 @@ class FileWriter:
         self.is_complete = self.verified = False
         self._final = None
         self.written = self.resumed_bytes = 0
-        self.hasher = hashlib.sha256()
+        self._hasher = None
         try:
             self.filename.encode(sys.getfilesystemencoding(), "surrogateescape")
         except UnicodeEncodeError:  # e.g. a lone surrogate sent as "\ud800" in the metadata
@@ -359,7 +371,7 @@ class FileWriter:
         """Empty the ``.part`` and forget any held bytes (logging ``why`` if resuming failed)."""
         if why:
             self._log(f"resume not possible, {why}; receiving it from the start")
-        self.hasher = hashlib.sha256()
+        self._hasher = None
         self.written = self.resumed_bytes = 0
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _BINARY
         try:
@@ -621,7 +633,7 @@ class FileWriter:
             pass
         except OSError as err:  # the next write truncates it anyway
             self._log(f"could not delete the .part for a retry ({err.strerror or err})")
-        self.hasher = hashlib.sha256()
+        self._hasher = None
         self.written = self.resumed_bytes = 0
         self.needs_rehash = False
         self.is_complete = self.verified = False
