@@ -296,6 +296,8 @@ def _pair(before: dict, after: dict, *path: str, fmt: str = "{:.2f}", scale: flo
 
     b, a = get(before), get(after)
     shown = [fmt.format(v * scale) if isinstance(v, int | float) else "-" for v in (b, a)]
+    if b is None:  # not measured before (or no earlier run): the figure alone
+        return f"**{shown[1]}**"
     return f"{shown[0]} → **{shown[1]}**"
 
 
@@ -376,7 +378,8 @@ def tables(before: dict, after: dict) -> str:
         out.append("")
     if "window" in after:
         w = ("window",)
-        out.append("| window, 100,000 rows | before → after |")
+        heading = "before → after" if "window" in before else "measured"
+        out.append(f"| window, 100,000 rows | {heading} |")
         out.append("|---|---|")
         for key, label, fmt in (
             ("seconds_to_rows_listed", "rows listed after Receive (s)", "{:.1f}"),
