@@ -302,6 +302,9 @@ class _Incoming:
     #: SHA-256 of the file under its final name when an earlier session named it but was killed
     #: before its lock recorded "completed" (offered whole; the sender may vouch for it)
     named_earlier: str | None = None
+    #: A fresh file (nothing held, no .part): its writer is made with its first byte or its
+    #: hash (`_Session._writer_of`), so 100,000 files waiting for their turn hold no writers.
+    deferred: bool = False
 
 
 class _Session:
@@ -472,22 +475,16 @@ class _Session:
             if incoming.exists:
                 conflicts.add(incoming.name)
             held = entry.held if entry else 0
-            # Nothing held and no .part: the .part and its folders wait for the first byte.
+            # Nothing held and no .part: the writer, the .part and its folders wait for the
+            # first byte.
             fresh = not held and not incoming.has_part
-            writer = FileWriter(
-                str(target),
-                incoming.info.size,
-                incoming.info.offset,
-                lock_manager=self.lock,
-                overwrite_mode=self.receiver.overwrite_for(incoming.name),
-                lock_key=incoming.name,
-            )
-            incoming.writer = writer
-            writer.open_for_writing(
-                resume_bytes=held, keep_part=vouched and not fresh, defer_create=fresh
-            )
+            if fresh:
+                incoming.deferred = True
+                writer = None
+            else:
+                writer = incoming.writer = self._new_writer(incoming, held, keep_part=vouched)
             if vouched:
-                candidates = writer.resume_candidates() if not fresh else []
+                candidates = writer.resume_candidates() if writer is not None else []
                 if candidates:
                     checkpoint = wire.HeldPrefix(*candidates[1]) if len(candidates) > 1 else None
                     have[incoming.info.name] = wire.HeldPrefix(*candidates[0], checkpoint)
@@ -501,7 +498,7 @@ class _Session:
                     have[incoming.info.name] = wire.HeldPrefix(incoming.info.size, sha)
                     resumed[incoming.name] = incoming.info.size
                     conflicts.discard(incoming.name)
-            elif held := writer._ensure_resume_hash():
+            elif writer is not None and (held := writer._ensure_resume_hash()):
                 resumed[incoming.name] = held
         self.result.resumed = bool(resumed)
         if vouched:
@@ -544,20 +541,20 @@ class _Session:
     def _on_accepted(self, accepted: wire.Accepted) -> None:
         """Extension mode: the sender says where each file starts (it checked our prefixes)."""
         for incoming, start in zip(self.files, accepted.starts, strict=True):
-            writer = incoming.writer
+            if incoming.refused or (incoming.deferred and start == 0):
+                continue  # a fresh file from its first byte: nothing to adopt
             offered = self._offered.get(incoming.info.name)
-            if incoming.refused:
-                continue
             if incoming.already_done:
                 if start is not None:  # the sender's file changed since: receive it again
                     incoming.already_done = False
                     incoming.writer = self._writer_for_again(incoming)
                     incoming.record.status = FileStatus.PENDING.value
                 continue
-            assert writer is not None
             if start is None and incoming.named_earlier is not None:
-                self._keep_named_earlier(incoming, writer)
+                self._keep_named_earlier(incoming)
                 continue
+            writer = self._writer_of(incoming)
+            assert writer is not None
             if start is None:
                 if offered is None or offered.length != incoming.info.size:
                     raise ProtocolError(f"The sender skipped {incoming.name!r}, which is not here.")
@@ -568,18 +565,47 @@ class _Session:
             if offered is not None:  # what it held may have changed (a fresh file's is still 0)
                 self.receiver._emit(FileProgress(incoming.name, writer.written, incoming.info.size))
 
-    def _keep_named_earlier(self, incoming: _Incoming, writer: FileWriter) -> None:
+    def _keep_named_earlier(self, incoming: _Incoming) -> None:
         """The sender vouched for the file an earlier session named: record it as done."""
-        with contextlib.suppress(OSError):
-            os.unlink(writer.part_file)  # the empty .part open_for_writing made
+        if incoming.writer is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(incoming.writer.part_file)  # an empty .part open_for_writing made
         assert self.lock is not None and incoming.named_earlier is not None
         self.lock.mark_completed(incoming.name, incoming.named_earlier, incoming.name)
         incoming.writer = None
+        incoming.deferred = False
         incoming.already_done = True
         incoming.record.status = FileStatus.COMPLETED.value
         incoming.record.sha256 = incoming.named_earlier
         incoming.record.path = str(incoming.target)
         self.receiver._emit(FileProgress(incoming.name, incoming.info.size, incoming.info.size))
+
+    def _new_writer(
+        self, incoming: _Incoming, held: int = 0, keep_part: bool = False
+    ) -> FileWriter:
+        """A writer for ``incoming``'s target, opened to keep ``held`` verified bytes (a fresh
+        file's ``.part`` and folders are made with its first chunk)."""
+        fresh = not held and not incoming.has_part
+        writer = FileWriter(
+            str(incoming.target),
+            incoming.info.size,
+            incoming.info.offset,
+            lock_manager=self.lock,
+            overwrite_mode=self.receiver.overwrite_for(incoming.name),
+            lock_key=incoming.name,
+        )
+        writer.open_for_writing(
+            resume_bytes=held, keep_part=keep_part and not fresh, defer_create=fresh
+        )
+        return writer
+
+    def _writer_of(self, incoming: _Incoming) -> FileWriter | None:
+        """The file's writer, made now for a fresh file whose first byte (or hash) arrived;
+        None once the file was named, or when it was refused."""
+        if incoming.deferred:
+            incoming.deferred = False
+            incoming.writer = self._new_writer(incoming)
+        return incoming.writer
 
     def _writer_for_again(self, incoming: _Incoming) -> FileWriter:
         target = resolve_destination(self.dest, incoming.name)
@@ -600,7 +626,7 @@ class _Session:
         if self.is_message:
             self.message += data.data
             return
-        writer = incoming.writer
+        writer = self._writer_of(incoming)
         if writer is None or incoming.refused or writer.failed_reason:
             return  # consume exactly this file's bytes and drop them
         chunk = data.data
@@ -624,7 +650,6 @@ class _Session:
         record = incoming.record
         if incoming.refused or incoming.already_done:
             return
-        writer = incoming.writer
         if self.is_message:
             if hashlib.sha256(self.message).hexdigest() != sha256:
                 raise IntegrityError(
@@ -635,6 +660,7 @@ class _Session:
             record.status = FileStatus.COMPLETED.value
             record.sha256 = sha256
             return
+        writer = self._writer_of(incoming)  # a zero-byte file's is made here
         if writer is None and record.status == FileStatus.COMPLETED.value:
             return  # named already (and its writer let go)
         assert writer is not None

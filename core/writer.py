@@ -333,9 +333,8 @@ class FileWriter:
 
     def adopt_prefix(self, length: int) -> None:
         """Keep the first ``length`` bytes the sender verified (0: start fresh); record them."""
-        candidates = getattr(self, "_candidates", {})
+        candidates = vars(self).pop("_candidates", {})  # no empty dict left in 100,000 writers
         hasher = candidates.get(length)
-        self._candidates = {}
         if length == 0 and not candidates and self._deferred and not self.written:
             return  # nothing was held or offered: still fresh, the first chunk makes the .part
         if length == 0 or hasher is None:

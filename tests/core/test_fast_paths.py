@@ -2,7 +2,8 @@
 
 - `DestinationResolver` (each folder looked at once) decides exactly like `resolve_destination`;
 - `GroupCommit` names verified files only after their bytes were synced, one sync for many;
-- a fresh `FileWriter` creates its folders, ``.part`` and hash context with its first chunk;
+- a fresh file's `FileWriter` is made with its first byte, and creates its folders, ``.part`` and
+  hash context with its first chunk;
 - `FrameBuffer` read in place (`get_buffer`/`buffer_updated`) parses like `feed`;
 - the extension's per-file hash message is parsed the same by its fast and its full path.
 """
@@ -17,13 +18,17 @@ from pathlib import Path
 import pytest
 
 from inlet.core import durable, framing, messages
+from inlet.core import receiver as receiver_module
 from inlet.core import writer as writer_module
+from inlet.core.codes import parse_code
 from inlet.core.errors import ProtocolError, UnsafeNameError
-from inlet.core.events import FileStatus
+from inlet.core.events import FileStatus, TransferStarted
 from inlet.core.lock import TransferLockManager
 from inlet.core.paths import DestinationResolver, resolve_destination
 from inlet.core.session import SessionCipher
 from inlet.core.writer import FileWriter, GroupCommit
+
+from ..helpers import start_sender, tree_hashes
 
 
 def sha(data: bytes) -> str:
@@ -216,6 +221,44 @@ def test_a_waiting_writer_holds_no_hash_context_until_its_first_byte(tmp_path: P
     w.write_chunk(b"hello")
     w.write_chunk(b"world")
     assert w.complete_file(sha(b"helloworld"))
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("flags", [(), ("--no-ext",)], ids=["ext", "legacy"])
+def test_a_fresh_file_gets_its_writer_with_its_first_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flags: tuple[str, ...]
+) -> None:
+    """No writer exists while the list is announced (100,000 waiting writers were ~40 MiB);
+    each file, the empty one too, gets exactly one and lands byte-identical."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(40):
+        (src / f"f{i:02d}.bin").write_bytes(os.urandom(i * 97))
+    made: list[str] = []
+
+    class CountingWriter(FileWriter):
+        def __init__(self, filename, *args, **kwargs) -> None:
+            made.append(os.fspath(filename))
+            super().__init__(filename, *args, **kwargs)
+
+    monkeypatch.setattr(receiver_module, "FileWriter", CountingWriter)
+    at_start: list[int] = []
+
+    def on_event(event: object) -> None:
+        if isinstance(event, TransferStarted):
+            at_start.append(len(made))
+
+    sender = start_sender(src, *flags)
+    try:
+        dest = tmp_path / "dest"
+        receiver = receiver_module.Receiver(parse_code(sender.code), dest, on_event=on_event)
+        result = receiver.run()
+    finally:
+        sender.stop()
+    assert result.ok, result.error
+    assert at_start == [0]
+    assert sorted(made) == sorted(str(dest / "src" / f"f{i:02d}.bin") for i in range(40))
+    assert tree_hashes(dest / "src") == tree_hashes(src)
 
 
 def test_a_stale_part_is_emptied_by_the_first_chunk(tmp_path: Path) -> None:
