@@ -8,7 +8,6 @@ The window is imported lazily so ``inlet send``/``receive`` never load Qt.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -229,7 +228,8 @@ def _receive(args: argparse.Namespace) -> int:
     if progress:
         progress.finish()
     if args.json:
-        print(json.dumps(result.to_json(), indent=None))
+        sys.stdout.writelines(result.json_pieces())
+        print()
     elif result.message_text is not None:
         print(result.message_text)
     elif result.ok:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import json
 import os
 import select
 import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,10 +108,10 @@ class TransferResult:
     message_text: str | None = None
     resumable: bool = False
 
-    def to_json(self) -> dict:
+    def to_json(self, *, files: bool = True) -> dict:
         return {
             "ok": self.ok,
-            "files": [f.to_json() for f in self.files],
+            "files": [f.to_json() for f in self.files] if files else [],
             "bytes_on_wire": self.bytes_on_wire,
             "bytes_written": self.bytes_written,
             "bytes_reused": self.bytes_reused,
@@ -119,6 +120,16 @@ class TransferResult:
             "message": self.message_text,
             "error": self.error,
         }
+
+    def json_pieces(self, chunk: int = 1000) -> Iterator[str]:
+        """``json.dumps(self.to_json())`` in pieces of ``chunk`` files: for 100,000 files the
+        report as one list of dicts and one string was the receiver's largest memory peak."""
+        head, tail = json.dumps(self.to_json(files=False)).split('"files": []', 1)
+        yield head + '"files": ['
+        for start in range(0, len(self.files), chunk):
+            text = ", ".join(json.dumps(f.to_json()) for f in self.files[start : start + chunk])
+            yield text if start == 0 else ", " + text
+        yield "]" + tail
 
 
 class Receiver:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from inlet.core.cli import main
 from inlet.core.codes import TransferCode
 from inlet.core.events import FileInfo, FileProgress, FileStatus, FileStatusChanged, TransferStarted
 from inlet.core.progress import TerminalProgress, format_duration, format_size
-from inlet.core.receiver import Receiver, ReceiverOptions
+from inlet.core.receiver import ReceivedFile, Receiver, ReceiverOptions, TransferResult
 
 from ..helpers import INLET
 
@@ -131,3 +132,24 @@ def test_window_without_a_screen_says_what_to_do(monkeypatch, capsys):
     assert main([]) == 1
     err = capsys.readouterr().err
     assert "no screen" in err and "inlet receive CODE" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 2500])
+def test_json_report_in_pieces_is_the_one_shot_text(count: int) -> None:
+    """``--json`` is written in pieces (100,000 files made it the largest memory peak); the
+    text must stay exactly what one ``json.dumps`` gives, whatever the message says."""
+    files = [
+        ReceivedFile(f'd/\u00e9"{i}.bin', i, FileStatus.COMPLETED.value, f"/x/{i}", "ab" * 32)
+        for i in range(count)
+    ]
+    result = TransferResult(
+        ok=bool(count % 2),
+        files=files,
+        bytes_on_wire=7,
+        seconds=1.23456,
+        message_text='"files": [] and "ok": false',
+        error=None if count else "nothing",
+    )
+    text = "".join(result.json_pieces())
+    assert text == json.dumps(result.to_json())
+    assert json.loads(text)["files"][-1:] == [f.to_json() for f in files[-1:]]
