@@ -17,7 +17,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -336,6 +336,19 @@ def idle_rss_kib() -> int:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(out.stdout)
+
+
+def measure(run: Callable[[], dict], report: Callable[[dict], None], json_path: str | None) -> dict:
+    """A benchmark's ``main``: run it, delete what it made (whatever happened), print its
+    report, and keep its figures as JSON when asked."""
+    try:
+        res = run()
+    finally:
+        cleanup()
+    report(res)
+    if json_path:
+        Path(json_path).write_text(json.dumps(res, indent=2))
+    return res
 
 
 def git_revision() -> str:

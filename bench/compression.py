@@ -15,7 +15,6 @@ Run: ``python bench/compression.py`` (``--size-mb``, ``--rounds``).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -24,9 +23,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import (
     MiB,
-    cleanup,
     fresh_dir,
     make_source_tree,
+    measure,
     median,
     receive,
     start_sender,
@@ -107,14 +106,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", metavar="FILE", help="also write the results here")
     args = parser.parse_args(argv)
-    try:
-        res = run(args.size_mb, args.rounds)
-    finally:
-        cleanup()
-    report(res)
-    if args.json:
-        Path(args.json).write_text(json.dumps(res, indent=2))
-    return res
+    return measure(lambda: run(args.size_mb, args.rounds), report, args.json)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ Run: ``python bench/cpu_profile.py`` (1 GiB; ``--size-mb``, ``--rounds``, ``--js
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import GiB, MiB, cleanup, drop_tree, fresh_dir, make_big_file, median, receive
+from _common import GiB, MiB, drop_tree, fresh_dir, make_big_file, measure, median, receive
 from _common import start_sender as _start_sender
 
 FREQUENCY = 2000  # samples per CPU second
@@ -172,14 +171,7 @@ def main(argv: list[str] | None = None) -> dict:
     if why_not:
         print(f"bench/cpu_profile.py: {why_not}; nothing measured.")
         return {}
-    try:
-        res = run(args.size_mb, args.rounds)
-    finally:
-        cleanup()
-    report(res)
-    if args.json:
-        Path(args.json).write_text(json.dumps(res, indent=2))
-    return res
+    return measure(lambda: run(args.size_mb, args.rounds), report, args.json)
 
 
 if __name__ == "__main__":

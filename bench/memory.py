@@ -11,17 +11,16 @@ Run: ``python bench/memory.py`` (``--quick``: no 2 GB case).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import (
-    cleanup,
     drop_tree,
     fresh_dir,
     idle_rss_kib,
     make_big_file,
+    measure,
     small_tree,
     transfer,
 )
@@ -75,14 +74,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--quick", action="store_true", help="skip the 2 GB case")
     parser.add_argument("--json", metavar="FILE", help="also write the results here")
     args = parser.parse_args(argv)
-    try:
-        res = run(args.quick)
-    finally:
-        cleanup()
-    report(res)
-    if args.json:
-        Path(args.json).write_text(json.dumps(res, indent=2))
-    return res
+    return measure(lambda: run(args.quick), report, args.json)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ Run: ``python bench/resume.py`` (``--size-mb``, ``--at 0.9``, ``--rounds``).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -22,10 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import (
     MiB,
-    cleanup,
     drop_tree,
     fresh_dir,
     make_big_file,
+    measure,
     median,
     receive,
     start_sender,
@@ -112,14 +111,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", metavar="FILE", help="also write the results here")
     args = parser.parse_args(argv)
-    try:
-        res = run(args.size_mb, args.at, args.rounds)
-    finally:
-        cleanup()
-    report(res)
-    if args.json:
-        Path(args.json).write_text(json.dumps(res, indent=2))
-    return res
+    return measure(lambda: run(args.size_mb, args.at, args.rounds), report, args.json)
 
 
 if __name__ == "__main__":

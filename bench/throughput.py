@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -38,10 +37,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import (
     GiB,
     MiB,
-    cleanup,
     drop_tree,
     fresh_dir,
     make_big_file,
+    measure,
     median,
     receive,
     start_sender,
@@ -238,14 +237,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--modes", default="legacy,ext", help="comma-separated: legacy,ext")
     parser.add_argument("--json", metavar="FILE", help="also write the results here")
     args = parser.parse_args(args)
-    try:
-        res = run(args.size_mb, args.rounds, tuple(args.modes.split(",")))
-    finally:
-        cleanup()
-    report(res)
-    if args.json:
-        Path(args.json).write_text(json.dumps(res, indent=2))
-    return res
+    return measure(
+        lambda: run(args.size_mb, args.rounds, tuple(args.modes.split(","))), report, args.json
+    )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ Run: ``python bench/window.py`` (``--files N``).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import cleanup, fresh_dir, small_tree, start_sender
+from _common import fresh_dir, measure, small_tree, start_sender
 
 
 class Heartbeat:
@@ -152,14 +151,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--files", type=int, default=100_000)
     parser.add_argument("--json", metavar="FILE", help="also write the results here")
     args = parser.parse_args(argv)
-    try:
-        res = run(args.files)
-    finally:
-        cleanup()
-    report(res)
-    if args.json:
-        Path(args.json).write_text(json.dumps(res, indent=2))
-    return res
+    return measure(lambda: run(args.files), report, args.json)
 
 
 if __name__ == "__main__":
