@@ -141,13 +141,10 @@ def test_group_commit_names_files_only_at_the_commit_with_one_sync(
         assert rec.syncfs == 1 and rec.fsyncs == 0  # one sync for the group, not one per file
 
 
-def test_group_commit_skips_the_sync_a_lock_flush_already_made(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if durable._syncfs is None:
-        pytest.skip("no syncfs here: every file is fsynced on its own")
-    files = [(f"f{i}", os.urandom(50)) for i in range(5)]
-    lock = _lock(tmp_path, files)
+def _verified_group(
+    tmp_path: Path, lock: TransferLockManager, files: list[tuple[str, bytes]]
+) -> GroupCommit:
+    """A group commit holding ``files``, each written whole and verified, none named yet."""
     commits = GroupCommit(lock.sync_clock)
     for name, data in files:
         w = FileWriter(tmp_path / name, len(data), 0, lock, lock_key=name)
@@ -155,6 +152,17 @@ def test_group_commit_skips_the_sync_a_lock_flush_already_made(
         w.write_chunk(data)
         assert w.verify(sha(data))
         commits.add(w, lambda w, ok: None)
+    return commits
+
+
+def test_group_commit_skips_the_sync_a_lock_flush_already_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if durable._syncfs is None:
+        pytest.skip("no syncfs here: every file is fsynced on its own")
+    files = [(f"f{i}", os.urandom(50)) for i in range(5)]
+    lock = _lock(tmp_path, files)
+    commits = _verified_group(tmp_path, lock, files)
     lock.flush()  # syncs the five .part files with one syncfs
     rec = Recorder(monkeypatch)
     commits.commit()
@@ -165,13 +173,7 @@ def test_group_commit_skips_the_sync_a_lock_flush_already_made(
 def test_a_failed_sync_names_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     files = [(f"f{i}", os.urandom(50)) for i in range(4)]
     lock = _lock(tmp_path, files)
-    commits = GroupCommit(lock.sync_clock)
-    for name, data in files:
-        w = FileWriter(tmp_path / name, len(data), 0, lock, lock_key=name)
-        w.open_for_writing(defer_create=True)
-        w.write_chunk(data)
-        assert w.verify(sha(data))
-        commits.add(w, lambda w, ok: None)
+    commits = _verified_group(tmp_path, lock, files)
 
     def broken(folder):
         raise OSError(5, "Input/output error")
