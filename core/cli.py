@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .codes import DEFAULT_PORT, parse_code
 from .errors import InletError
+from .peertext import safe_text
 
 SUBCOMMANDS = ("send", "receive", "gui", "demo", "install-launcher")
 
@@ -154,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         return EXIT_INTERRUPTED
     except InletError as err:
-        print(f"inlet: {err}", file=sys.stderr)
+        print(f"inlet: {safe_text(err, limit=None)}", file=sys.stderr)
         return EXIT_FAILED
 
 
@@ -205,7 +206,8 @@ def _send(args: argparse.Namespace) -> int:
         sender = Sender.for_paths(args.paths, options)
     sender.listen()
     print(f"inlet receive {sender.code}", flush=True)
-    sender.serve(log=lambda line: print(line, file=sys.stderr, flush=True))
+    # Log lines quote what receivers said: escaped, so no peer can drive this terminal.
+    sender.serve(log=lambda line: print(safe_text(line, limit=None), file=sys.stderr, flush=True))
     return EXIT_OK
 
 
@@ -231,13 +233,13 @@ def _receive(args: argparse.Namespace) -> int:
         sys.stdout.writelines(result.json_pieces())
         print()
     elif result.message_text is not None:
-        print(result.message_text)
+        print(safe_text(result.message_text, limit=None, multiline=True))
     elif result.ok:
         seconds = time.monotonic() - started
         print(
             f"Received {len(result.files)} file(s) into {dest} in {seconds:.1f} s.", file=sys.stderr
         )
     if not result.ok:
-        print(f"inlet: {result.error}", file=sys.stderr)
+        print(f"inlet: {safe_text(result.error, limit=None)}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK

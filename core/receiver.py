@@ -43,6 +43,7 @@ from .events import (
 )
 from .lock import TransferLockManager
 from .paths import LOCK_FILENAME, DestinationResolver, FileListChecker, resolve_destination
+from .peertext import safe_text
 from .writer import FileWriter, GroupCommit
 
 RECV_BUFFER = 1 << 20  # the most read from the socket at once (straight into the wire's buffer)
@@ -880,17 +881,13 @@ def _whole_file_sha256(path: Path, size: int) -> str | None:
 
 
 def _shown(name: str, limit: int = 80) -> str:
-    """A name from the network as it may appear in a one-line message: a hostile name with
-    control characters (a terminal escape, NUL), a lone surrogate or 5,000 bytes is quoted with
-    escapes and cut short instead of being printed raw."""
-    if name and name.isprintable() and len(name) <= limit:
-        return name
-    return repr(name[:limit]) + ("…" if len(name) > limit else "")
+    """A name from the network as it may appear in a one-line message (see `safe_text`)."""
+    return safe_text(name, limit)
 
 
 def _names(records: list[ReceivedFile], reasons: bool = False, limit: int = 3) -> str:
     shown = [
-        f"{_shown(r.name)} ({r.reason})" if reasons and r.reason else _shown(r.name)
+        f"{_shown(r.name)} ({safe_text(r.reason)})" if reasons and r.reason else _shown(r.name)
         for r in records[:limit]
     ]
     more = len(records) - limit

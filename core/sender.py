@@ -22,6 +22,7 @@ from . import wire
 from .codes import DEFAULT_PORT, TransferCode, generate_token
 from .errors import InletError, PeerGoneError, ProtocolError, TransferTimeoutError, WrongTokenError
 from .events import FileInfo
+from .peertext import safe_text
 from .sources import SourceFile, collect_sources
 
 SLICE = 1 << 20  # ftransfer's data message size
@@ -281,7 +282,8 @@ class _SenderSession:
             if body.get("status") == "completed":
                 return True
             if body.get("type") != "retry_request":
-                log(f"The receiver reported: {body.get('message') or body.get('status')}")
+                said = safe_text(body.get("message") or body.get("status"))
+                log(f"The receiver reported: {said}")
                 return False
             attempt += 1
             wanted = set(body.get("failed_files") or [])
