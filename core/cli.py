@@ -2,7 +2,8 @@
 
 The CLI is a thin shell over `Sender` and `Receiver`: it parses arguments, prints what happens
 and maps every failure to one line on stderr (what happened, what to do) and a non-zero exit.
-The window is imported lazily so ``inlet send``/``receive`` never load Qt.
+The window is not the core's: the ``inlet`` entry point (``inlet.app``) passes a ``window``
+callable in, so ``python -m inlet.core`` runs the headless commands and never loads Qt.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from .codes import DEFAULT_PORT, parse_code
@@ -23,6 +25,9 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+
+#: Opens the window (with a code filled in, or the demo) and returns the exit status.
+WindowOpener = Callable[[str | None, bool], int]
 
 
 class _Version(argparse.Action):
@@ -124,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, window: WindowOpener | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     # ``inlet`` and ``inlet CODE`` open the window; everything else is a subcommand or a flag.
     if not args_list or (args_list[0] not in SUBCOMMANDS and not args_list[0].startswith("-")):
@@ -141,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             path = install_launcher()
             print(f"Installed the launcher: {path}")
             return EXIT_OK
-        return _window(args)
+        return _window(args, window)
     except KeyboardInterrupt:
         if args.command == "send":
             print(
@@ -166,7 +171,7 @@ def _no_screen() -> bool:
     return not any(os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
 
 
-def _window(args: argparse.Namespace) -> int:
+def _window(args: argparse.Namespace, window: WindowOpener | None) -> int:
     if _no_screen():
         print(
             "inlet: there is no screen to open the window on (neither DISPLAY nor "
@@ -175,16 +180,14 @@ def _window(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
-    try:
-        from inlet.gui.app import run_app
-    except ImportError as err:  # a broken Qt install must still say what to do
+    if window is None:
         print(
-            f"inlet: the window cannot start ({err}). Reinstall with 'pip install inlet' "
-            "or use 'inlet receive CODE'.",
+            "inlet: 'python -m inlet.core' runs only send, receive and install-launcher; "
+            "open the window with 'inlet' (or 'python -m inlet.app').",
             file=sys.stderr,
         )
-        return EXIT_FAILED
-    return run_app(code=getattr(args, "code", None), demo=args.command == "demo")
+        return EXIT_USAGE
+    return window(getattr(args, "code", None), args.command == "demo")
 
 
 def _send(args: argparse.Namespace) -> int:

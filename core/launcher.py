@@ -25,18 +25,34 @@ def data_home() -> Path:
     return Path.home() / ".local" / "share"
 
 
+def frozen() -> bool:
+    """Whether this is the built app (PyInstaller), where ``sys.executable`` is Inlet itself."""
+    return bool(getattr(sys, "frozen", False))
+
+
 def launch_command() -> list[str]:
-    """How to start the window: the ``inlet`` script beside this Python, else ``python -m``.
+    """How to start the window: the built app itself, the ``inlet`` script beside this Python,
+    else ``python -m inlet.app``.
 
     The script found on PATH may belong to another environment, so the one installed with this
-    interpreter wins; ``sys.executable -m inlet.core`` works wherever the package is importable.
+    interpreter wins; ``sys.executable -m inlet.app`` works wherever the package is importable.
     """
+    if frozen():
+        return [str(Path(sys.executable).absolute())]
     bindir = Path(sys.executable).parent
     for name in ("inlet", "inlet.exe"):
         script = bindir / name
         if script.is_file() and os.access(script, os.X_OK):
             return [str(script.absolute())]
-    return [str(Path(sys.executable).absolute()), "-m", "inlet.core"]
+    return [str(Path(sys.executable).absolute()), "-m", "inlet.app"]
+
+
+def cli_command() -> list[str]:
+    """How a child process runs a headless ``inlet`` command (the demo's sender): the built app
+    itself, else this Python with ``-m inlet.core``."""
+    if frozen():
+        return [sys.executable]
+    return [sys.executable, "-m", "inlet.core"]
 
 
 def quote_exec_arg(arg: str) -> str:

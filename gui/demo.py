@@ -12,11 +12,12 @@ import queue
 import random
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+from inlet.core.launcher import cli_command
 
 SAMPLE_FOLDER = "inlet-sample"
 CONFLICT_NAME = "README.txt"  # also put into the destination beforehand
@@ -61,7 +62,8 @@ def seed_destination(dest: Path) -> Path:
 
 
 class SenderProcess:
-    """``python -m inlet.core send ... PATHS`` on loopback, and the code it prints.
+    """``inlet send ... PATHS`` on loopback (``python -m inlet.core``, or the built app), and the
+    code it prints.
 
     Used by the demo and by the end-to-end tests. `stop()` ends it (it also exits by itself
     once a receiver has everything).
@@ -69,7 +71,7 @@ class SenderProcess:
 
     def __init__(self, *args: str | Path, bind: str = "127.0.0.1") -> None:
         self.args = [
-            sys.executable, "-m", "inlet.core", "send", "--bind", bind, "--port", "0",
+            *cli_command(), "send", "--bind", bind, "--port", "0",
             *map(str, args),
         ]  # fmt: skip
         self.process: subprocess.Popen[str] | None = None

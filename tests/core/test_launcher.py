@@ -49,7 +49,7 @@ def test_exec_is_the_script_beside_python_or_python_dash_m(tmp_path, monkeypatch
     python = bindir / "python"
     python.write_text("")
     monkeypatch.setattr(sys, "executable", str(python))
-    assert launcher.launch_command() == [str(python), "-m", "inlet.core"]
+    assert launcher.launch_command() == [str(python), "-m", "inlet.app"]
     script = bindir / "inlet"
     script.write_text("#!/bin/sh\n")
     script.chmod(0o755)
@@ -72,3 +72,15 @@ def test_the_template_is_a_valid_desktop_entry_once_filled():
     text = launcher.render_desktop_entry(["/usr/bin/inlet"], "/icons/inlet.svg")
     assert "@" not in text
     assert "Exec=/usr/bin/inlet\n" in text and "Icon=/icons/inlet.svg\n" in text
+
+
+@pytest.mark.timeout(30)
+def test_the_built_app_starts_itself(tmp_path, monkeypatch):
+    """In the built app ``sys.executable`` is Inlet: the launcher and the demo's sender run it."""
+    app = tmp_path / "Inlet" / "inlet"
+    monkeypatch.setattr(sys, "executable", str(app))
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert launcher.launch_command() == [str(app)]
+    assert launcher.cli_command() == [str(app)]
+    entry = read_entry(launcher.install_launcher(tmp_path / "data"))
+    assert entry["Exec"] == str(app)

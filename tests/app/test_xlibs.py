@@ -1,0 +1,45 @@
+"""Qt's X11 libraries are checked before Qt starts (without one, Qt aborts with exit 134)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from inlet.app.xlibs import missing_x_library, needs_xcb
+
+PLUGIN = Path("/opt/qt/plugins/platforms/libqxcb.so")
+
+
+def _fails_with(message: str):
+    def load(path: Path) -> None:
+        raise OSError(message)
+
+    return load
+
+
+def test_the_missing_library_is_named():
+    load = _fails_with("libxcb-cursor.so.0: cannot open shared object file: No such file")
+    assert missing_x_library(PLUGIN, load) == "libxcb-cursor.so.0"
+
+
+def test_nothing_to_say_when_the_plugin_loads_or_fails_otherwise():
+    assert missing_x_library(PLUGIN, lambda path: None) is None
+    assert missing_x_library(PLUGIN, _fails_with(f"{PLUGIN}: invalid ELF header")) is None
+    own = f"{PLUGIN.name}: cannot open shared object file: No such file or directory"
+    assert missing_x_library(PLUGIN, _fails_with(own)) is None
+
+
+@pytest.mark.parametrize(
+    ("env", "platform", "expected"),
+    [
+        ({"DISPLAY": ":0"}, "linux", True),
+        ({"DISPLAY": ":0", "QT_QPA_PLATFORM": "offscreen"}, "linux", False),
+        ({"QT_QPA_PLATFORM": "xcb:display=:1"}, "linux", True),
+        ({"DISPLAY": ":0", "WAYLAND_DISPLAY": "wayland-0"}, "linux", False),
+        ({"DISPLAY": ":0"}, "darwin", False),
+        ({"DISPLAY": ":0"}, "win32", False),
+    ],
+)
+def test_only_where_qt_will_use_xcb(env, platform, expected):
+    assert needs_xcb(env, platform) is expected
