@@ -7,12 +7,14 @@ the ftransfer 1.0.1 sender: the whole unified stream in 1 MiB slices, then all h
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import select
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +32,22 @@ SLICE = 1 << 20  # ftransfer's data message size
 FLUSH_AT = 256 * 1024
 _IOV_MAX = 512  # buffers per sendmsg (POSIX guarantees at least 16, Linux takes 1024)
 MESSAGE_NAME = "message.txt"
-MAX_WRONG_TOKENS = 20  # a guessed token must not get unlimited tries
+#: The whole handshake must be over within this (not each read): a peer trickling a byte now
+#: and then cannot hold a slot for long.
+HANDSHAKE_DEADLINE = 10.0
+#: Unauthenticated handshakes served side by side.
+MAX_HANDSHAKES = 32
+#: A connection that arrives during a session waits this long for it to end before it is told
+#: "busy": a receiver that reconnects at once after a drop is served instead of turned away.
+BUSY_GRACE = 2.0
+#: Each file is resent at most this many times in one session (docs/PROTOCOL.md, 4).
+MAX_RESENDS = 3
+#: How a failed handshake's slot is held (see `penalty`): 1 s, doubling past 3 failures of one
+#: address, at most 8 s; an address quiet for 10 minutes is forgiven.
+MIN_HOLD = 1.0
+MAX_HOLD = 8.0
+FREE_FAILURES = 3
+FORGIVE_AFTER = 600.0
 
 
 @dataclass
@@ -43,6 +60,7 @@ class SenderOptions:
     extension: bool = True
     ready_timeout: float | None = None  # None: ftransfer's 60/120/180 s by file count
     reply_timeout: float = 120.0
+    handshake_timeout: float = HANDSHAKE_DEADLINE
 
 
 @dataclass(frozen=True)
@@ -71,6 +89,8 @@ class Sender:
         self.token = options.token or generate_token()
         self._server: socket.socket | None = None
         self.code: TransferCode | None = None
+        self._gate: _Gate | None = None
+        self._wake: socket.socket | None = None
 
     @classmethod
     def for_paths(cls, paths: list[str], options: SenderOptions) -> Sender:
@@ -113,42 +133,117 @@ class Sender:
             self._server = None
 
     def serve(self, log: Callable[[str], None] = lambda line: None) -> None:
-        """Serve receivers one at a time until one has received everything."""
+        """Serve receivers until one has received everything.
+
+        Unauthenticated handshakes run side by side (at most `MAX_HANDSHAKES`, each within
+        `HANDSHAKE_DEADLINE`), so a stranger who connects and says nothing, or trickles a byte
+        at a time, holds one slot for seconds instead of the whole sender. Only a receiver that
+        proved it knows the code gets the exclusive session; a failed handshake never stops the
+        sender, it only holds its slot a little longer the more often its address failed.
+        """
         assert self._server is not None, "call listen() first"
-        wrong_tokens = 0
-        handover: tuple[socket.socket, tuple] | None = None
-        turn_away: _TurnAway | None = None
+        gate = self._gate = _Gate()
+        wake_r, wake_w = socket.socketpair()
+        self._wake = wake_w
+        threads: list[threading.Thread] = []
         try:
             while True:
-                conn, peer = handover or self._server.accept()
-                handover = None
-                turn_away = _TurnAway(self._server, log)
-                with conn, turn_away:
-                    try:
-                        if _SenderSession(self, conn).run(log):
-                            log(f"Done: {peer[0]} received every file.")
-                            return
-                        log(
-                            "The receiver left before everything was verified; waiting for it "
-                            "to resume."
-                        )
-                    except WrongTokenError:
-                        wrong_tokens += 1
-                        log(f"A receiver at {peer[0]} used a wrong code.")
-                        if wrong_tokens >= MAX_WRONG_TOKENS:
-                            raise InletError(
-                                f"{wrong_tokens} receivers used a wrong code; stopped listening.",
-                                "Start inlet send again for a new code.",
-                            ) from None
-                    except (InletError, OSError) as err:
-                        log(f"The receiver at {peer[0]} left: {err}")
-                # A receiver that connected in the last moments of this session is served next.
-                handover, turn_away.handover = turn_away.handover, None
+                if not gate.wait_for_slot():
+                    return
+                readable, _, _ = select.select([self._server, wake_r], [], [])
+                if wake_r in readable:
+                    gate.release_slot()
+                    return
+                try:
+                    conn, peer = self._server.accept()
+                except OSError:
+                    gate.release_slot()
+                    continue
+                thread = threading.Thread(
+                    target=self._serve_one,
+                    args=(gate, conn, peer[0], log, wake_w),
+                    name="inlet-receiver",
+                    daemon=True,
+                )
+                threads = [t for t in threads if t.is_alive()]
+                threads.append(thread)
+                thread.start()
         finally:
-            for pending in (handover, turn_away.handover if turn_away else None):
-                if pending is not None:
-                    pending[0].close()
+            gate.finish()
+            for thread in threads:
+                thread.join(5)
+            wake_r.close()
+            wake_w.close()
             self.close()
+
+    def _serve_one(
+        self,
+        gate: _Gate,
+        conn: socket.socket,
+        address: str,
+        log: Callable[[str], None],
+        wake: socket.socket,
+    ) -> None:
+        """One connection, in its own thread: the handshake, then (authenticated and alone) the
+        session. Never raises."""
+        with conn, gate.tracking(conn):
+            try:
+                session = self._handshake_one(gate, conn, address, log)
+                if session is not None and self._session_one(gate, session, address, log):
+                    gate.finish()
+                    with contextlib.suppress(OSError):
+                        wake.send(b"x")
+            except Exception as err:  # a thread must say what stopped it
+                log(f"The connection from {address} stopped: {err!r}")
+
+    def _handshake_one(
+        self, gate: _Gate, conn: socket.socket, address: str, log: Callable[[str], None]
+    ) -> _SenderSession | None:
+        """In a handshake slot, given back on return: the authenticated session, or None."""
+        try:
+            if not gate.wait_until_free(BUSY_GRACE):
+                _tell_busy(conn)
+                log(f"A receiver at {address} was told to wait: another one is being served.")
+                return None
+            session = _SenderSession(self, conn)
+            session.handshake(self.options.handshake_timeout)
+            return session
+        except (InletError, OSError) as err:
+            hold = gate.failed(address)
+            if isinstance(err, WrongTokenError):
+                log(f"A receiver at {address} used a wrong code.")
+            else:
+                log(f"A handshake from {address} failed: {err}")
+            gate.sleep(hold)  # the slot stays taken: every guess costs time
+            return None
+        finally:
+            gate.release_slot()
+
+    def _session_one(
+        self, gate: _Gate, session: _SenderSession, address: str, log: Callable[[str], None]
+    ) -> bool:
+        """The exclusive session; True when the receiver has every file."""
+        if not gate.claim_session(BUSY_GRACE):
+            log(f"A second receiver at {address} knew the code; closed it (one at a time).")
+            return False
+        try:
+            if session.run(log):
+                log(f"Done: {address} received every file.")
+                return True
+            log("The receiver left before everything was verified; waiting for it to resume.")
+        except (InletError, OSError) as err:
+            log(f"The receiver at {address} left: {err}")
+        finally:
+            gate.end_session()
+        return False
+
+    def stop(self) -> None:
+        """Make `serve` return soon (from any thread): every connection is cut."""
+        if self._gate is not None:
+            self._gate.finish()
+        if self._wake is not None:
+            with contextlib.suppress(OSError):
+                self._wake.send(b"x")
 
     def ready_timeout(self) -> float:
         if self.options.ready_timeout is not None:
@@ -157,62 +252,122 @@ class Sender:
         return 180.0 if count > 10_000 else 120.0 if count > 1_000 else 60.0
 
 
-class _TurnAway:
-    """While one receiver is served, tell every other one at once that the sender is busy.
+def _tell_busy(conn: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        conn.settimeout(5)
+        conn.sendall(wire.busy_signal())
 
-    Without it a second receiver sat in the listen backlog, heard nothing and gave up after its
-    idle timeout with a misleading "sent nothing" (two minutes by default). A thread answers
-    each extra connection with the busy signal and closes it; a socket pair wakes it to stop
-    before the listening socket goes back to the main loop.
+
+@dataclass
+class _Offender:
+    failures: int = 0
+    last: float = 0.0
+
+
+class _Gate:
+    """Who is served: bounded handshake slots, one exclusive session, and per-address memory
+    of failed handshakes (a repeat offender's slot is held longer after each failure).
+
+    Everything is guarded by one condition; ``finish()`` wakes every waiter and cuts every
+    tracked connection, so `serve` ends promptly once a receiver has everything.
     """
 
-    #: How long an extra connection waits for the current session to end before it is told
-    #: "busy": a receiver that reconnects at once after a drop (before this side noticed) is
-    #: then served instead of turned away.
-    GRACE = 2.0
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._handshakes = 0
+        self._session = False
+        self._finished = False
+        self._offenders: dict[str, _Offender] = {}
+        self._open: set[socket.socket] = set()
 
-    def __init__(self, server: socket.socket, log: Callable[[str], None]) -> None:
-        self._server = server
-        self._log = log
-        self._session_over = threading.Event()
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._thread = threading.Thread(target=self._run, name="inlet-turn-away", daemon=True)
-        #: a connection that arrived while the session was ending: serve it next
-        self.handover: tuple[socket.socket, tuple] | None = None
+    # -- slots (main thread takes, connection threads give back) ---------------------------------
 
-    def __enter__(self) -> _TurnAway:
-        self._thread.start()
-        return self
+    def wait_for_slot(self) -> bool:
+        """Take a handshake slot; False once the sender is finished."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._finished or self._handshakes < MAX_HANDSHAKES)
+            if self._finished:
+                return False
+            self._handshakes += 1
+            return True
 
-    def __exit__(self, *exc: object) -> None:
-        self._session_over.set()
-        self._wake_w.send(b"x")
-        self._thread.join()
-        self._wake_r.close()
-        self._wake_w.close()
+    def release_slot(self) -> None:
+        with self._cond:
+            self._handshakes -= 1
+            self._cond.notify_all()
 
-    def _run(self) -> None:
-        while True:
-            try:
-                readable, _, _ = select.select([self._server, self._wake_r], [], [])
-            except (OSError, ValueError):
-                return
-            if self._wake_r in readable:
-                return
-            try:
-                extra, peer = self._server.accept()
-            except OSError:
-                continue
-            if self._session_over.wait(self.GRACE):
-                self.handover = (extra, peer)
-                return
-            with extra:
-                try:
-                    extra.settimeout(5)
-                    extra.sendall(wire.busy_signal())
-                except OSError:
-                    pass
-            self._log(f"A receiver at {peer[0]} was told to wait: another one is being served.")
+    # -- the exclusive session -------------------------------------------------------------------
+
+    def wait_until_free(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` for a running session to end (a receiver reconnecting at once
+        after a drop is served instead of turned away); False: still busy."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._session or self._finished, timeout)
+
+    def claim_session(self, timeout: float) -> bool:
+        with self._cond:
+            if not self._cond.wait_for(lambda: not self._session or self._finished, timeout):
+                return False
+            if self._finished:
+                return False
+            self._session = True
+            return True
+
+    def end_session(self) -> None:
+        with self._cond:
+            self._session = False
+            self._cond.notify_all()
+
+    # -- offenders -------------------------------------------------------------------------------
+
+    def failed(self, address: str) -> float:
+        """Count a failed handshake from ``address``; how long to hold its slot before closing.
+
+        The hold doubles from 1 s with each failure past the third (up to `MAX_HOLD`), and an
+        address that stays quiet for `FORGIVE_AFTER` starts afresh. Holding the slot (not just
+        delaying the answer) is what bounds guessing: at most `MAX_HANDSHAKES` guesses per hold.
+        """
+        now = self._clock()
+        with self._cond:
+            offender = self._offenders.setdefault(address, _Offender())
+            if now - offender.last > FORGIVE_AFTER:
+                offender.failures = 0
+            offender.failures += 1
+            offender.last = now
+            return penalty(offender.failures)
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds``, or less when the sender finishes meanwhile."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._finished, seconds)
+
+    # -- the end ---------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def tracking(self, conn: socket.socket) -> Iterator[None]:
+        with self._cond:
+            if self._finished:
+                conn.close()
+            self._open.add(conn)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._open.discard(conn)
+
+    def finish(self) -> None:
+        with self._cond:
+            self._finished = True
+            self._cond.notify_all()
+            for conn in self._open:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+
+
+def penalty(failures: int) -> float:
+    """Seconds a failed handshake's slot is held, by how often its address failed lately."""
+    return min(MAX_HOLD, MIN_HOLD * 2 ** max(0, failures - FREE_FAILURES))
 
 
 class _SenderSession:
@@ -236,27 +391,47 @@ class _SenderSession:
         if self.conn.pending_output >= FLUSH_AT:
             self._flush()
 
-    def _next_event(self, timeout: float) -> object:
-        self.sock.settimeout(timeout)
+    def _next_event(self, timeout: float, deadline: float | None = None) -> object:
+        """The next event, reading as needed; ``timeout`` bounds each read, ``deadline`` (a
+        monotonic time) all of them together."""
         while True:
             event = self.conn.next_event()
             if event is not wire.NEED_DATA:
                 return event
             self._flush()
+            wait = timeout
+            if deadline is not None:
+                wait = min(timeout, deadline - time.monotonic())
+                if wait <= 0:
+                    raise TransferTimeoutError(
+                        f"The receiver did not finish the handshake within {timeout:.0f} s."
+                    )
+            self.sock.settimeout(wait)
             try:
                 n = self.sock.recv_into(self.conn.get_buffer(1 << 16)[: 1 << 20])
             except TimeoutError as err:
+                if deadline is not None:
+                    raise TransferTimeoutError(
+                        f"The receiver did not finish the handshake within {timeout:.0f} s."
+                    ) from err
                 raise TransferTimeoutError(
                     f"The receiver said nothing for {timeout:.0f} s."
                 ) from err
             self.conn.buffer_updated(n)
 
-    def run(self, log: Callable[[str], None]) -> bool:
-        """True when the receiver reported every file completed."""
+    def handshake(self, timeout: float) -> None:
+        """Run the handshake to its end within ``timeout`` seconds in all; raises
+        WrongTokenError, ProtocolError, TransferTimeoutError or OSError when it fails."""
         self.conn.start()
-        event = self._next_event(30.0)
+        event = self._next_event(timeout, deadline=time.monotonic() + timeout)
+        if isinstance(event, wire.ConnectionClosed):
+            raise PeerGoneError("The receiver closed the connection during the handshake.")
         if not isinstance(event, wire.Authenticated):
             raise ProtocolError(f"Unexpected {type(event).__name__} during the handshake.")
+
+    def run(self, log: Callable[[str], None]) -> bool:
+        """After `handshake`: the transfer. True when the receiver reported every file
+        completed."""
         self.conn.send_metadata(
             [FileInfo(o.name, o.size) for o in self.offers], is_message=self.sender.is_message
         )
@@ -271,7 +446,7 @@ class _SenderSession:
             starts = self._accept_plan(ready.plan)
             self.conn.send_accept(starts)
             self._stream_files([(i, s) for i, s in enumerate(starts) if s is not None])
-        attempt = 0
+        resent = [0] * len(self.offers)
         while True:
             reply = self._next_event(self.sender.options.reply_timeout)
             if isinstance(reply, wire.ConnectionClosed):
@@ -285,9 +460,19 @@ class _SenderSession:
                 said = safe_text(body.get("message") or body.get("status"))
                 log(f"The receiver reported: {said}")
                 return False
-            attempt += 1
             wanted = set(body.get("failed_files") or [])
             indices = [i for i, o in enumerate(self.offers) if o.name in wanted]
+            over = [i for i in indices if resent[i] >= MAX_RESENDS]
+            if over:
+                log(
+                    f"The receiver asked for {safe_text(self.offers[over[0]].name, 80)} again "
+                    f"after {MAX_RESENDS} resends; each file is resent at most {MAX_RESENDS} "
+                    "times per connection, so this one was closed (the receiver may reconnect)."
+                )
+                return False
+            for i in indices:
+                resent[i] += 1
+            attempt = max(resent[i] for i in indices) if indices else 0
             log(f"Resending {len(indices)} file(s) that failed verification (attempt {attempt}).")
             if self.conn.extension_active:
                 self._stream_files([(i, 0) for i in indices])

@@ -14,7 +14,7 @@ from inlet.core.codes import parse_code
 from inlet.core.errors import CodeError
 from inlet.core.events import FileProgress
 from inlet.core.receiver import Receiver, ReceiverOptions, TransferResult
-from inlet.core.sender import _TurnAway
+from inlet.core.sender import BUSY_GRACE
 
 from ..helpers import start_sender, tree_hashes, write_random
 from ..hostile import HostilePeer, HostileSender
@@ -129,7 +129,7 @@ def test_second_receiver_while_the_sender_is_busy(tmp_path: Path) -> None:
     assert "The sender is busy with another receiver" in second.error, second.error
     # It is told after the sender's grace period (a receiver reconnecting at once after a drop
     # is served instead: test_wrong_token_against_a_real_sender reconnects within it).
-    assert second.seconds < _TurnAway.GRACE + 2, "the second receiver waited instead of being told"
+    assert second.seconds < BUSY_GRACE + 2, "the second receiver waited instead of being told"
     assert not (tmp_path / "second").exists() or not any((tmp_path / "second").iterdir())
     record(
         "a second receiver connects while the sender serves the first",
