@@ -20,7 +20,10 @@ import os
 import sys
 import threading
 from collections.abc import Iterable
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .store.destination import Destination
 
 _BINARY = getattr(os, "O_BINARY", 0)
 # Windows can only flush a handle opened for writing; POSIX is happy with a read-only one.
@@ -55,17 +58,19 @@ def fsync_path(path: str | os.PathLike[str]) -> None:
         os.close(fd)
 
 
-def syncfs(folder: str | os.PathLike[str]) -> bool:
-    """Sync the whole file system holding ``folder``; False when the platform cannot."""
+def syncfs(folder: str | os.PathLike[str] | int) -> bool:
+    """Sync the whole file system holding ``folder`` (a path or an open descriptor); False
+    when the platform cannot."""
     if _syncfs is None:
         return False
-    fd = os.open(folder, os.O_RDONLY)
+    fd = folder if isinstance(folder, int) else os.open(folder, os.O_RDONLY)
     try:
         if _syncfs(fd) != 0:
             err = ctypes.get_errno()
-            raise OSError(err, os.strerror(err), os.fspath(folder))
+            raise OSError(err, os.strerror(err), str(folder))
     finally:
-        os.close(fd)
+        if fd is not folder:
+            os.close(fd)
     return True
 
 
@@ -75,10 +80,11 @@ class SyncClock:
     ``now()`` after a file's last write, then ``covered(mark)``: True once a sync of the whole
     file system that *began* after that mark has finished, so the file's bytes are on disk
     already. Syncs may run in another thread (`GroupCommit`): each is numbered when it begins.
+    Files are named relative to the destination and reached through it (`Destination`).
     """
 
-    def __init__(self, folder: str | os.PathLike[str], *, enabled: bool = True) -> None:
-        self.folder = Path(folder)
+    def __init__(self, destination: Destination, *, enabled: bool = True) -> None:
+        self.destination = destination
         self.enabled = enabled
         self._begun = 0
         self._finished = 0  # the highest number of a sync that finished
@@ -94,39 +100,43 @@ class SyncClock:
         with self._lock:
             self._begun += 1
             number = self._begun
-        if not syncfs(self.folder):
+        held = self.destination.syncfs_fd()
+        if not syncfs(held if held is not None else self.destination.root):
             return False
         with self._lock:
             self._finished = max(self._finished, number)
         return True
 
-    def sync_files(self, paths: Iterable[str | os.PathLike[str]]) -> list[tuple[object, OSError]]:
-        """Make ``paths`` durable with as few syncs as possible; the (path, error) that failed.
+    def sync_files(self, rels: Iterable[str]) -> list[tuple[str, OSError]]:
+        """Make the files at ``rels`` durable with as few syncs as possible; the (rel, error)
+        pairs that failed.
 
         A missing file is a failure (nothing on disk vouches for it). An error of the
         whole-file-system sync (EIO; ENOSPC for delayed allocation) is reported for every
-        path, so no caller records or names bytes that might not be on disk.
+        file, so no caller records or names bytes that might not be on disk.
         """
-        paths = list(paths)
-        if not self.enabled or not paths:
+        rels = list(rels)
+        if not self.enabled or not rels:
             return []
-        if len(paths) >= GROUP_MIN:
+        dest = self.destination
+        if len(rels) >= GROUP_MIN:
             try:
                 synced = self._syncfs()
             except OSError as err:
-                return [(p, err) for p in paths]
+                return [(rel, err) for rel in rels]
             if synced:
                 failed = []
-                for path in paths:
+                for rel in rels:
                     try:
-                        os.stat(path)
+                        if dest.lstat(rel) is None:
+                            raise FileNotFoundError(2, "No such file", os.fspath(dest.path(rel)))
                     except OSError as err:
-                        failed.append((path, err))
+                        failed.append((rel, err))
                 return failed
         failed = []
-        for path in paths:
+        for rel in rels:
             try:
-                fsync_path(path)
+                dest.fsync(rel)
             except OSError as err:
-                failed.append((path, err))
+                failed.append((rel, err))
         return failed

@@ -30,6 +30,7 @@ import json
 import os
 import re
 import secrets
+import stat
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -42,7 +43,21 @@ from typing import Any
 from .durable import SyncClock
 from .errors import DiskFullError, LockFileError, UnsafeNameError
 from .events import FileInfo, FileStatus, FileStatusChanged
-from .paths import JOURNAL_FILENAME, LOCK_FILENAME, normalized_name, part_path
+from .paths import (
+    JOURNAL_FILENAME,
+    LOCK_FILENAME,
+    is_suffixed_twin,
+    normalized_name,
+    part_name,
+)
+from .store.destination import (
+    Destination,
+    EscapeError,
+    NotRegularFileError,
+    SharedFileError,
+)
+
+LOCK_TMP = LOCK_FILENAME + ".tmp"
 
 LOCK_VERSION = "1.0"
 STALE_AFTER = timedelta(hours=24)
@@ -111,6 +126,7 @@ class ResumeEntry:
     original_sha256: str | None = None
     final_path: str | None = None
     why: str = ""  # why a file that had some state starts fresh (empty otherwise)
+    proof: list[int] | None = None  # `file_proof` of a completed file, checked at planning
 
     @property
     def completed(self) -> bool:
@@ -254,10 +270,12 @@ class TransferLockManager:
         stale_after: timedelta = STALE_AFTER,
         compact_min_bytes: int = 256 * 1024,
         durable: bool = True,
+        destination: Destination | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.dest_dir = Path(dest_dir)
+        self._destination = destination
         self.listener = listener
         self.batch_size = batch_size
         self.sync_batch = max(1, sync_batch) if sync_batch is not None else batch_size
@@ -265,14 +283,13 @@ class TransferLockManager:
         self.stale_after = stale_after
         self.compact_min_bytes = compact_min_bytes
         self.durable = durable
-        #: whole-file-system syncs of this folder (shared with the receiver's group commit)
-        self.sync_clock = SyncClock(self.dest_dir)
+        self._sync_clock: SyncClock | None = None
         self._clock = clock
         self._now = now
         self._files: dict[str, dict[str, Any]] = {}
         self._header: dict[str, Any] | None = None  # None: no lock loaded or created
         self._dirty: dict[str, None] = {}  # ordered set of names changed since the last write
-        self._unsynced_parts: dict[str, Path] = {}  # .part files whose new length is unsynced
+        self._unsynced_parts: dict[str, str] = {}  # .part files whose new length is unsynced
         self._generation = ""
         self._snapshot_bytes = 0
         self._journal_bytes = 0
@@ -285,6 +302,21 @@ class TransferLockManager:
         self.load_notes: list[str] = []  # what load() tolerated (a torn journal line, ...)
 
     # ----------------------------------------------------------------- paths and queries
+    @property
+    def destination(self) -> Destination:
+        """The gatekeeper of ``dest_dir``: every read and write of the lock goes through it
+        (opened on first use; FileNotFoundError while the folder does not exist)."""
+        if self._destination is None:
+            self._destination = Destination(self.dest_dir)
+        return self._destination
+
+    @property
+    def sync_clock(self) -> SyncClock:
+        """Whole-file-system syncs of this folder (shared with the receiver's group commit)."""
+        if self._sync_clock is None:
+            self._sync_clock = SyncClock(self.destination)
+        return self._sync_clock
+
     @property
     def lock_path(self) -> Path:
         return self.dest_dir / LOCK_FILENAME
@@ -405,7 +437,7 @@ class TransferLockManager:
         self._generation = state.generation
         self._journal_bytes = state.journal_valid_bytes
         self._must_compact = not state.journal_matched
-        self._snapshot_bytes = _file_size(self.lock_path)
+        self._snapshot_bytes = _file_size(self.destination, LOCK_FILENAME)
         self.load_notes = state.notes
         self._last_flush = self._clock()
         return True
@@ -435,7 +467,8 @@ class TransferLockManager:
         status = e["status"]
         if status == FileStatus.COMPLETED:
             final = e.get("final_path") or name
-            if os.path.lexists(self.dest_dir / final):
+            why = self._unproven(name, final, e)
+            if why is None:
                 return ResumeEntry(
                     name,
                     size,
@@ -443,8 +476,9 @@ class TransferLockManager:
                     held_bytes=size,
                     original_sha256=e.get("original_hash"),
                     final_path=final,
+                    proof=e.get("proof"),
                 )
-            return ResumeEntry(name, size, ResumeAction.FRESH, why=f"{final} is gone")
+            return ResumeEntry(name, size, ResumeAction.FRESH, why=why)
         if status == FileStatus.FAILED:
             return ResumeEntry(name, size, ResumeAction.FRESH, why="it failed last time")
         held, prefix = e["transferred_bytes"], e.get("partial_hash")
@@ -458,6 +492,30 @@ class TransferLockManager:
                 original_sha256=e.get("original_hash"),
             )
         return ResumeEntry(name, size, ResumeAction.FRESH)
+
+    def _unproven(self, name: str, final: str, e: dict[str, Any]) -> str | None:
+        """Why a "completed" entry cannot be trusted now (None: its bytes are proven).
+
+        The lock on disk is input like any other: its final path must be a name Inlet gives
+        this file, and the file there must still be the one Inlet named (size, mtime, inode
+        and device as recorded then) or hash to the recorded SHA-256 now."""
+        if not is_suffixed_twin(final, name):
+            return f"the lock names {final!r} as its final path, which is not a name of it"
+        original = e.get("original_hash")
+        if original is None:
+            return "the lock records no hash for it"
+        try:
+            st = self.destination.lstat(final)
+        except OSError:
+            st = None
+        if st is None or not stat.S_ISREG(st.st_mode) or st.st_size != e["size"]:
+            return f"{final} is gone or changed"
+        if e.get("proof") == file_proof(st):
+            return None
+        if _hash_of(self.destination, final) == original:
+            e["proof"] = file_proof(st)
+            return None
+        return f"{final} holds other bytes than the ones received"
 
     # ----------------------------------------------------------------- create / start
     def create(self, files: FileList, sender_ip: str, plan: ResumePlan | None = None) -> None:
@@ -529,6 +587,8 @@ class TransferLockManager:
             )
             if planned.final_path and planned.final_path != name:
                 entry["final_path"] = planned.final_path
+            if planned.proof is not None:
+                entry["proof"] = planned.proof
         elif planned.action is ResumeAction.CONTINUE:
             entry.update(
                 status=FileStatus.IN_PROGRESS,
@@ -557,6 +617,7 @@ class TransferLockManager:
         reason: str | None = None,
         original_hash: str | None = None,
         final_path: str | None = None,
+        proof: list[int] | None = None,
     ) -> None:
         """Move ``name`` to ``status`` and tell the listener (nothing happens if unchanged).
 
@@ -588,6 +649,8 @@ class TransferLockManager:
             e["partial_hash"] = e["original_hash"] = original_hash
             if final_path and final_path != name:
                 e["final_path"] = final_path
+            if proof is not None:
+                e["proof"] = proof
             self._unsynced_parts.pop(name, None)
         elif status is FileStatus.FAILED:
             if previous is FileStatus.COMPLETED:
@@ -600,6 +663,7 @@ class TransferLockManager:
             e["transferred_bytes"] = 0
             e["partial_hash"] = None
             e.pop("final_path", None)
+            e.pop("proof", None)
             e.pop("reason", None)  # only a failed entry has one, and only pending follows it
             self._unsynced_parts.pop(name, None)
         e["status"] = status
@@ -619,8 +683,17 @@ class TransferLockManager:
     def mark_in_progress(self, name: str) -> None:
         self.set_status(name, FileStatus.IN_PROGRESS)
 
-    def mark_completed(self, name: str, sha256_hex: str, final_path: str | None = None) -> None:
-        self.set_status(name, FileStatus.COMPLETED, original_hash=sha256_hex, final_path=final_path)
+    def mark_completed(
+        self,
+        name: str,
+        sha256_hex: str,
+        final_path: str | None = None,
+        proof: list[int] | None = None,
+    ) -> None:
+        """``proof``: `file_proof` of the named file, so a later resume can trust it unread."""
+        self.set_status(
+            name, FileStatus.COMPLETED, original_hash=sha256_hex, final_path=final_path, proof=proof
+        )
 
     def mark_failed(self, name: str, reason: str) -> None:
         self.set_status(name, FileStatus.FAILED, reason=reason)
@@ -634,13 +707,14 @@ class TransferLockManager:
         transferred_bytes: int,
         partial_hash_hex: str,
         *,
-        part_file: Path | None = None,
+        part_file: str | None = None,
     ) -> None:
         """Record that the ``.part`` of ``name`` holds ``transferred_bytes`` hashing to the hex.
 
         The first bytes of a pending file also move it to in_progress (one call, one event).
-        Batched; before the batch is written the ``.part`` (default: ``dest_dir/name.part``) is
-        fsynced, so the lock never claims bytes that are not on disk.
+        Batched; before the batch is written the ``.part`` (``part_file``, relative to the
+        folder; default: the part name of ``name``) is fsynced, so the lock never claims bytes
+        that are not on disk.
         """
         e = self._files[name]
         status = e["status"]
@@ -658,7 +732,7 @@ class TransferLockManager:
         e["transferred_bytes"] = transferred_bytes
         e["partial_hash"] = _lower(partial_hash_hex)
         if transferred_bytes:
-            self._unsynced_parts[name] = part_file or part_path(self.dest_dir / name)
+            self._unsynced_parts[name] = part_file or part_name(name)
         else:
             self._unsynced_parts.pop(name, None)
         self._dirty[name] = None
@@ -692,7 +766,7 @@ class TransferLockManager:
         them now could claim bytes a power cut loses), and the journal is not synced (the
         line survives a crash of this process; a power cut may lose it, never falsify it).
         """
-        held_back: Mapping[str, Path] = {}
+        held_back: Mapping[str, str] = {}
         if durable:
             self._sync_parts()
         else:
@@ -714,6 +788,7 @@ class TransferLockManager:
                 e["original_hash"],
                 e.get("reason"),
                 e.get("final_path"),
+                e.get("proof"),
             )
         if not batch:
             if durable and self._journal_unsynced:
@@ -741,19 +816,22 @@ class TransferLockManager:
         fsync each otherwise.
         """
         if self.durable and self._unsynced_parts:
-            by_path = {os.fspath(path): name for name, path in self._unsynced_parts.items()}
+            by_path = {path: name for name, path in self._unsynced_parts.items()}
             for path, err in self.sync_clock.sync_files(list(self._unsynced_parts.values())):
                 if is_disk_full(err):
                     raise DiskFullError(_disk_full_message(self.dest_dir)) from err
                 # The bytes cannot be vouched for: record nothing held rather than a lie.
-                e = self._files[by_path[os.fspath(path)]]
+                e = self._files[by_path[path]]
                 e["transferred_bytes"], e["partial_hash"] = 0, None
         self._unsynced_parts.clear()
 
     def _append_journal(self, data: bytes, *, sync: bool) -> None:
+        dest = self.destination
+        dest.check_present()
         try:
-            fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | _BINARY)
-        except FileNotFoundError:  # someone deleted it: fall back to a full snapshot
+            fd = dest.open(JOURNAL_FILENAME, os.O_WRONLY | os.O_APPEND, single_link=True)
+        except (FileNotFoundError, NotRegularFileError, EscapeError, SharedFileError):
+            # deleted, or replaced by something else: fall back to a full snapshot
             self._sync_parts()
             self._compact(self._stamp())
             self._dirty.clear()
@@ -788,10 +866,11 @@ class TransferLockManager:
         header["inlet"] = {"format": 1, "journal": generation}
         if files_json is None:
             files_json = _files_json(self._files)
-        tmp = self.lock_path.with_name(LOCK_FILENAME + ".tmp")
+        dest = self.destination
+        dest.check_present()
         written = 0
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _BINARY, 0o644)
+            fd = dest.create(LOCK_TMP, replace=True)
             try:
                 opening = _ENCODE(header)[:-1] + ',"files":{'
                 for piece in itertools.chain((opening,), _joined(files_json), ("}}",)):
@@ -802,10 +881,10 @@ class TransferLockManager:
                     os.fsync(fd)
             finally:
                 os.close(fd)
-            os.replace(tmp, self.lock_path)
+            dest.rename(LOCK_TMP, LOCK_FILENAME, replace=True)
             self._sync_dir()
             journal_head = _journal_header(header["session_id"], generation)
-            fd = os.open(self.journal_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _BINARY, 0o644)
+            fd = dest.create(JOURNAL_FILENAME, replace=True)
             try:
                 _write_all(fd, journal_head)
                 if self.durable:
@@ -814,7 +893,7 @@ class TransferLockManager:
                 os.close(fd)
         except OSError as err:
             with contextlib.suppress(OSError):
-                os.unlink(tmp)
+                dest.unlink(LOCK_TMP)
             raise self._write_error(err) from err
         del header["inlet"]
         self._header = header
@@ -834,18 +913,8 @@ class TransferLockManager:
 
     def _sync_dir(self) -> None:
         """Make a rename durable (POSIX); Windows cannot open a folder, and needs no such step."""
-        if not self.durable or os.name == "nt":
-            return
-        try:
-            fd = os.open(self.dest_dir, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(fd)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
+        if self.durable:
+            self.destination.sync_folder()
 
     def _stamp(self) -> str:
         return self._now().isoformat()
@@ -868,10 +937,7 @@ class TransferLockManager:
 
     def remove(self) -> None:
         """Delete lock and journal after a fully successful transfer."""
-        tmp = self.lock_path.with_name(LOCK_FILENAME + ".tmp")
-        for path in (self.lock_path, self.journal_path, tmp):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
+        self.destination.unlink_all((LOCK_FILENAME, JOURNAL_FILENAME, LOCK_TMP))
         self._reset_memory()
 
     def discard(self) -> list[Path]:
@@ -889,21 +955,15 @@ class TransferLockManager:
                 state = None
             names = list(state.files) if state else []
         removed: list[Path] = []
+        dest = self.destination
         for name in names:
             try:
-                parts = normalized_name(name).split("/")
-            except UnsafeNameError:
-                continue
-            folder = self.dest_dir
-            if any((folder := folder / p).is_symlink() for p in parts[:-1]):
-                continue
-            part = part_path(self.dest_dir.joinpath(*parts))
-            try:
-                if part.is_file() and not part.is_symlink():
-                    os.unlink(part)
-                    removed.append(part)
-            except OSError:
-                continue
+                part = part_name(normalized_name(name))
+                st = dest.lstat(part)
+                if st is not None and stat.S_ISREG(st.st_mode) and dest.unlink(part):
+                    removed.append(dest.path(part))
+            except (OSError, UnsafeNameError):
+                continue  # a symlink on the way, or a name no file can have: left alone
         self.remove()
         return removed
 
@@ -923,9 +983,14 @@ class TransferLockManager:
     def _read_state(self) -> _LoadedState | None:
         """Parse and validate snapshot + journal; None when there is no lock file."""
         try:
-            raw = self.lock_path.read_bytes()
+            raw = self.destination.read_bytes(LOCK_FILENAME)
         except FileNotFoundError:
             return None
+        except (NotRegularFileError, EscapeError) as err:
+            raise LockFileError(
+                f"{LOCK_FILENAME} is not a regular file (a symlink or a device?).",
+                hint="Discard the interrupted transfer, or choose another folder.",
+            ) from err
         except OSError as err:
             raise LockFileError(f"{LOCK_FILENAME} cannot be read: {err.strerror or err}.") from err
         doc = _parse_json(raw, LOCK_FILENAME)
@@ -941,8 +1006,11 @@ class TransferLockManager:
     def _replay_journal(self, state: _LoadedState, session_id: str, generation: str) -> None:
         """Apply journal lines written after the snapshot; stop at a torn or garbled line."""
         try:
-            raw = self.journal_path.read_bytes()
+            raw = self.destination.read_bytes(JOURNAL_FILENAME)
         except FileNotFoundError:
+            return
+        except (NotRegularFileError, EscapeError):
+            state.notes.append("ignored a journal that is not a regular file")
             return
         except OSError as err:
             raise LockFileError(
@@ -1050,11 +1118,34 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[n:]
 
 
-def _file_size(path: Path) -> int:
+def _file_size(dest: Destination, rel: str) -> int:
     try:
-        return path.stat().st_size
+        st = dest.lstat(rel)
     except OSError:
         return 0
+    return st.st_size if st is not None else 0
+
+
+def file_proof(st: os.stat_result) -> list[int]:
+    """What identifies the file Inlet named, so a resume can trust it without reading it:
+    size, mtime (ns), inode, device. Any write or replacement changes one of them."""
+    return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev]
+
+
+def _hash_of(dest: Destination, rel: str) -> str | None:
+    try:
+        fd = dest.open(rel)
+    except OSError:
+        return None
+    digest = hashlib.sha256()
+    try:
+        while block := os.read(fd, 1 << 20):
+            digest.update(block)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return digest.hexdigest()
 
 
 def _disk_full_message(dest_dir: Path) -> str:
@@ -1168,6 +1259,9 @@ def _validate_entry(name: Any, e: Any) -> dict[str, Any]:
             out["final_path"] = normalized_name(final)
         except UnsafeNameError as err:
             raise bad(f"The lock record of {name!r} names an unsafe final path.") from err
+    proof = e.get("proof")
+    if isinstance(proof, list) and len(proof) == 4 and all(_is_count(v) for v in proof):
+        out["proof"] = proof
     return out
 
 
@@ -1198,9 +1292,9 @@ def _validate_journal_batch(
         old = files.get(name)
         if old is None:
             raise LockFileError(f"{JOURNAL_FILENAME} records {name!r}, which the lock lacks.")
-        if not isinstance(record, list) or len(record) != 6:
+        if not isinstance(record, list) or len(record) not in (6, 7):
             raise LockFileError(f"{JOURNAL_FILENAME} has a malformed record for {name!r}.")
-        status, held, partial, original, reason, final = record
+        status, held, partial, original, reason, final, proof = (*record, None)[:7]
         if status == FileStatus.COMPLETED and partial is None:
             partial = original
         entry = {
@@ -1215,5 +1309,7 @@ def _validate_journal_batch(
             entry["reason"] = reason
         if final is not None:
             entry["final_path"] = final
+        if proof is not None:
+            entry["proof"] = proof
         out.append((name, _validate_entry(name, entry)))
     return out

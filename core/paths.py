@@ -7,12 +7,15 @@ did that, which rejected the harmless ``a..b.txt`` and still wrote through a sym
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
 from pathlib import Path
 
 from .errors import UnsafeNameError
+from .store.destination import Destination
+from .store.folding import NameFolding
 
 LOCK_FILENAME = ".transfer_lock.json"
 JOURNAL_FILENAME = ".transfer_lock.journal"
@@ -27,10 +30,14 @@ _SEPARATORS = re.compile(r"[/\\]")
 _CONTROL = re.compile(r"[\x00-\x1f]")
 MAX_NAME_BYTES = 4096
 MAX_COMPONENT_BYTES = 255
+#: Folders a name may go down. Real trees stay far below; a name 1,200 folders deep (it fits in
+#: 4,096 bytes) is an attack on whatever walks it, and refused with a clear message.
+MAX_DEPTH = 128
 # A code point takes at most 4 bytes in UTF-8 (3 for a lone surrogate): names this short need
 # no encoding to know they fit (split_name runs for every file of a transfer).
 _SURELY_SHORT_NAME = MAX_NAME_BYTES // 4
 _SURELY_SHORT_PART = MAX_COMPONENT_BYTES // 4
+_WINDOWS = os.name == "nt"  # Windows destinations refuse more names (windows_name_problem)
 
 
 def split_name(name: str) -> tuple[str, ...]:
@@ -60,6 +67,11 @@ def split_name(name: str) -> tuple[str, ...]:
     if _DRIVE.match(name):
         raise UnsafeNameError(f"The file name {name!r} names a drive.")
     parts = tuple(name.split("/") if "\\" not in name else _SEPARATORS.split(name))
+    if len(parts) > MAX_DEPTH + 1:
+        raise UnsafeNameError(
+            f"The file name {name[:40]!r}... is {len(parts) - 1:,} folders deep; Inlet accepts "
+            f"at most {MAX_DEPTH}."
+        )
     controls = _CONTROL.search(name) is not None
     for part in parts:
         if part in ("", "."):
@@ -73,6 +85,8 @@ def split_name(name: str) -> tuple[str, ...]:
             raise UnsafeNameError(f"A component of {name!r} is longer than 255 bytes.")
         if controls and _CONTROL.search(part):
             raise UnsafeNameError(f"The file name {name!r} contains a control character.")
+        if _WINDOWS and (problem := windows_name_problem(part)):
+            raise UnsafeNameError(f"The file name {name!r} cannot be saved on Windows: {problem}.")
     if any(p in RESERVED_NAMES for p in parts):
         raise UnsafeNameError(f"The file name {name!r} is reserved for Inlet's resume state.")
     return parts
@@ -91,9 +105,14 @@ class FileListChecker:
     unfinished file). Each check costs the depth of the name, so 100,000 names stay linear.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, folding: NameFolding | None = None) -> None:
         self.files: set[str] = set()
         self.folders: set[str] = set()
+        #: how the destination compares names; names it considers one are kept apart here
+        self.folding = folding if folding is not None and not folding.exact else None
+        self._keys: dict[str, str] = {}  # folded name -> the first name listed with it
+        #: later name -> the earlier name it collides with in the destination (keep both)
+        self.collisions: dict[str, str] = {}
 
     def add(self, name: str) -> str:
         """Validate ``name``; return its normalized form, or raise UnsafeNameError."""
@@ -122,7 +141,24 @@ class FileListChecker:
             )
         self.files.add(normalized)
         self.folders.update(parents)
+        if self.folding is not None:
+            key = self.folding.key(normalized)
+            earlier = self._keys.setdefault(key, normalized)
+            if earlier != normalized:
+                self.collisions[normalized] = earlier
         return normalized
+
+    def twin_name(self, name: str) -> str:
+        """Where a name that collides with an earlier one lands instead: the first keep-both
+        name (``name_1.ext``, ...) that no file of the list shares in this folder."""
+        assert self.folding is not None
+        for n in range(1, 10_000):
+            candidate = suffixed_name(name, n)
+            key = self.folding.key(candidate)
+            if key not in self._keys:
+                self._keys[key] = candidate
+                return candidate
+        raise UnsafeNameError(f"No free name for {name!r} in this folder.")
 
 
 def validate_file_list(names: list[str]) -> list[str]:
@@ -161,35 +197,45 @@ def resolve_destination(dest_dir: Path, name: str) -> Path:
 class DestinationResolver:
     """`resolve_destination` for a whole file list, with what it learnt about folders cached.
 
-    The folders of a transfer are shared by many files: each is looked at once (``lstat``), and
-    a file in a folder that does not exist yet costs no system call at all. ``resolve`` also
-    reports whether something already stands at the target and at its ``.part``, which the
-    receiver needs anyway (the overwrite toggle, the resume candidates). Meant for one pass
-    over a list: folders created meanwhile are not noticed.
+    The folders of a transfer are shared by many files: each is looked at once (``lstat``
+    through the `Destination`, relative to its held descriptor), and a file in a folder that
+    does not exist yet costs no system call at all. ``resolve`` also reports whether something
+    already stands at the target and at its ``.part``, which the receiver needs anyway (the
+    overwrite toggle, the resume candidates). Meant for one pass over a list: folders created
+    meanwhile are not noticed, and nothing here is trusted later — every write walks the name
+    again through the `Destination`.
     """
 
     _DIR, _ABSENT, _OTHER, _SYMLINK = range(4)
 
-    def __init__(self, dest_dir: Path) -> None:
-        self.dest_dir = Path(dest_dir)
+    def __init__(self, destination: Destination | Path) -> None:
+        if not isinstance(destination, Destination):
+            destination = Destination(destination)
+        self.destination = destination
+        self.dest_dir = destination.root
         self._root = os.fspath(self.dest_dir)
         self._folders: dict[str, int] = {}
 
-    def resolve(self, name: str, parts: tuple[str, ...] | None = None) -> tuple[str, bool, bool]:
+    def resolve(
+        self, name: str, parts: tuple[str, ...] | None = None, rel: str | None = None
+    ) -> tuple[str, bool, bool]:
         """(target, target exists, ``.part`` exists); raises UnsafeNameError like
         `resolve_destination` (any existing symlink on the way, or at the ``.part``). The
         target is text (a list of 100,000 Path objects costs 60 MB). ``parts``:
-        ``split_name(name)`` when the caller has it already."""
+        ``split_name(name)`` when the caller has it already; ``rel``: where the file lands when
+        that is not ``name`` (a keep-both name given up front)."""
         if parts is None:
             parts = split_name(name)
+        if rel is not None:
+            parts = tuple(rel.split("/"))
         state = self._DIR
-        rel = ""
+        folder = ""
         for part in parts[:-1]:
-            rel = f"{rel}/{part}" if rel else part
-            known = self._folders.get(rel)
+            folder = f"{folder}/{part}" if folder else part
+            known = self._folders.get(folder)
             if known is None:
-                known = self._look(rel) if state == self._DIR else self._ABSENT
-                self._folders[rel] = known
+                known = self._look(folder) if state == self._DIR else self._ABSENT
+                self._folders[folder] = known
             if known == self._SYMLINK:
                 raise _through_symlink(name, part)
             state = known
@@ -198,24 +244,28 @@ class DestinationResolver:
         target = os.path.join(self._root, *parts)
         if state != self._DIR:  # a missing folder (or a file in its place) holds nothing
             return target, False, False
-        exists = self._exists(target, name, parts[-1])
-        part_exists = self._exists(target + PART_SUFFIX, name, None)
+        joined = "/".join(parts)
+        exists = self._exists(joined, name, parts[-1])
+        part_exists = self._exists(part_name(joined), name, None)
         return target, exists, part_exists
 
     def _look(self, rel: str) -> int:
         try:
-            st = os.lstat(os.path.join(self._root, rel))
-        except (OSError, ValueError):  # ValueError: a name the file system cannot encode
+            st = self.destination.lstat(rel)
+        except OSError:  # a symlink swapped in on the way meanwhile
+            return self._SYMLINK
+        if st is None:
             return self._ABSENT
         if stat.S_ISLNK(st.st_mode):
             return self._SYMLINK
         return self._DIR if stat.S_ISDIR(st.st_mode) else self._OTHER
 
-    @staticmethod
-    def _exists(path: str, name: str, component: str | None) -> bool:
+    def _exists(self, rel: str, name: str, component: str | None) -> bool:
         try:
-            st = os.lstat(path)
-        except (OSError, ValueError):  # ValueError: a name the file system cannot encode
+            st = self.destination.lstat(rel)
+        except OSError:
+            st = None
+        if st is None:
             return False
         if stat.S_ISLNK(st.st_mode):
             if component is None:
@@ -232,25 +282,80 @@ def _through_symlink(name: str, component: str) -> UnsafeNameError:
     )
 
 
+def fit_component(stem: str, suffix: str) -> str:
+    """``stem + suffix``, with the stem cut (at a character boundary) and marked with a short
+    hash of the whole when the result would pass 255 bytes: a 251-255-byte name then still has
+    a ``.part`` and a ``_1`` twin that the file system accepts."""
+    whole = stem + suffix
+    encoded = whole.encode("utf-8", "surrogatepass")
+    if len(encoded) <= MAX_COMPONENT_BYTES:
+        return whole
+    mark = "~" + hashlib.sha256(encoded).hexdigest()[:8]
+    room = MAX_COMPONENT_BYTES - len((mark + suffix).encode("utf-8", "surrogatepass"))
+    cut = stem.encode("utf-8", "surrogatepass")[: max(room, 0)]
+    return cut.decode("utf-8", "ignore") + mark + suffix
+
+
+def part_name(rel: str) -> str:
+    """The relative name of the ``.part`` that holds ``rel`` until it is verified."""
+    folder, _, leaf = rel.rpartition("/")
+    part = fit_component(leaf, PART_SUFFIX)
+    return f"{folder}/{part}" if folder else part
+
+
 def part_path(target: Path) -> Path:
     """The ``.part`` sibling that holds ``target`` until its hash is verified."""
-    return target.with_name(target.name + PART_SUFFIX)
+    return target.with_name(fit_component(target.name, PART_SUFFIX))
 
 
-def conflict_free_path(target: Path) -> Path:
-    """``name.ext`` if free, else ``name_1.ext``, ``name_2.ext``, ... (the seed's suffix rule).
+def suffixed_name(rel: str, n: int) -> str:
+    """``name_N.ext`` for ``rel`` (the seed's keep-both rule), fitted to 255 bytes."""
+    folder, _, leaf = rel.rpartition("/")
+    stem, suffix = _split_suffix(leaf)
+    named = fit_component(f"{stem}_{n}", suffix)
+    return f"{folder}/{named}" if folder else named
 
-    A name counts as taken when anything stands there: a file, a folder or a dangling symlink.
-    """
-    if not os.path.lexists(target):
-        return target
-    stem, suffix = _split_suffix(target.name)
-    n = 1
-    while True:
-        candidate = target.with_name(f"{stem}_{n}{suffix}")
-        if not os.path.lexists(candidate) and not os.path.lexists(part_path(candidate)):
-            return candidate
-        n += 1
+
+def is_suffixed_twin(candidate: str, rel: str, limit: int = 10_000) -> bool:
+    """True when ``candidate`` is ``rel`` itself or a keep-both name Inlet could have given it
+    (``name_N.ext``): a lock whose final path names any other file is not to be trusted."""
+    if candidate == rel:
+        return True
+    folder, _, leaf = candidate.rpartition("/")
+    if folder != rel.rpartition("/")[0]:
+        return False
+    stem, suffix = _split_suffix(rel.rpartition("/")[2])
+    head = f"{folder}/" if folder else ""
+    match = re.fullmatch(re.escape(stem) + r"_([1-9][0-9]{0,5})" + re.escape(suffix), leaf)
+    if match is not None:
+        return int(match.group(1)) <= limit
+    # a fitted (shortened) twin: check the numbers it could be
+    return any(suffixed_name(rel, n) == head + leaf for n in range(1, 1001))
+
+
+#: Names Windows refuses whatever the extension (``NUL.txt`` is the device NUL).
+_WINDOWS_DEVICES = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+    | {
+        f"{kind}{n}"
+        for kind in ("COM", "LPT")
+        for n in (*"123456789", "\u00b9", "\u00b2", "\u00b3")
+    }
+)
+_WINDOWS_FORBIDDEN = re.compile(r'[<>:"|?*]')
+
+
+def windows_name_problem(component: str) -> str | None:
+    """Why Windows cannot store ``component`` (None when it can); checked on every platform,
+    applied on Windows destinations."""
+    if _WINDOWS_FORBIDDEN.search(component):
+        return f'{component!r} contains one of the characters <>:"|?* that Windows refuses'
+    if component.endswith((".", " ")):
+        return f"{component!r} ends with a dot or a space, which Windows drops"
+    device = component.split(".", 1)[0].rstrip(" ").upper()
+    if device in _WINDOWS_DEVICES:
+        return f"{component!r} is the name of a Windows device ({device})"
+    return None
 
 
 def _split_suffix(filename: str) -> tuple[str, str]:

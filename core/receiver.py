@@ -24,6 +24,7 @@ from pathlib import Path
 
 from . import wire
 from .codes import TransferCode
+from .crashlog import unexpected_error
 from .errors import (
     ConnectionFailedError,
     InletError,
@@ -42,8 +43,10 @@ from .events import (
     TransferStarted,
 )
 from .lock import TransferLockManager
-from .paths import LOCK_FILENAME, DestinationResolver, FileListChecker, resolve_destination
+from .paths import LOCK_FILENAME, DestinationResolver, FileListChecker
 from .peertext import safe_text
+from .store.destination import Destination
+from .store.folding import NameFolding
 from .writer import FileWriter, GroupCommit
 
 RECV_BUFFER = 1 << 20  # the most read from the socket at once (straight into the wire's buffer)
@@ -71,6 +74,9 @@ class ReceiverOptions:
     private_key: object | None = None
     #: Where `tailscale status` peers come from (a seam for tests); None runs the real command.
     tailscale_peers: Callable[[], set[str]] | None = None
+    #: How the destination compares names ("exact", "casefold", "nfd", "casefold+nfd"); None
+    #: probes the folder. A seam for tests, and for folders the probe cannot write to.
+    name_folding: str | None = None
 
 
 @dataclass(slots=True)
@@ -192,6 +198,9 @@ class Receiver:
         except OSError as err:  # anything the network or disk raised that we did not foresee
             result.ok = False
             result.error = f"The transfer stopped: {err.strerror or err}. " + PeerGoneError.hint
+        except Exception as err:  # a bug: one clear sentence, the traceback in a log file
+            result.ok = False
+            result.error = unexpected_error(err)
         finally:
             if session is not None:
                 try:
@@ -199,6 +208,9 @@ class Receiver:
                 except InletError as err:  # e.g. no room left to save the resume state
                     result.ok = False
                     result.error = result.error or str(err)
+                except Exception as err:
+                    result.ok = False
+                    result.error = result.error or unexpected_error(err)
             with self._sock_lock:
                 if self._sock is not None:
                     self._sock.close()
@@ -305,7 +317,10 @@ class _Incoming:
     info: FileInfo
     name: str  # normalized (the lock key)
     writer: FileWriter | None = None
-    target: str | None = None  # where it lands (checked by paths.resolve_destination)
+    target: str | None = None  # where it lands (full path, for showing; checked by the resolver)
+    #: where it lands relative to the destination, when that is not ``name`` (a name the folder
+    #: considers the same as an earlier file's: kept apart as ``name_1.ext`` from the start)
+    twin: str | None = None
     exists: bool = False  # something stood at ``target`` when the list arrived
     has_part: bool = False  # a ``.part`` stood beside it
     refused: str | None = None  # unsafe name etc.: bytes are consumed and dropped
@@ -328,6 +343,7 @@ class _Session:
         self.sock = sock
         self.result = receiver.result
         self.dest = receiver.dest_dir
+        self.destination: Destination | None = None
         self.conn = wire.ReceiverConnection(
             receiver.code.token,
             private_key=self.options.private_key,
@@ -451,15 +467,19 @@ class _Session:
                 TransferStarted(files=tuple(infos), total_size=meta.total_size, is_message=True)
             )
             return
+        # The folder is made (if need be) and held open once; nothing re-creates it later.
+        self.destination = Destination(self.dest, create=True, folding=self._folding())
         self._refuse_unsafe_names()
-        self.dest.mkdir(parents=True, exist_ok=True)
         # One sync of the file system per group of files. The lock syncs unsynced progress
         # only past twice a group (legacy streams: every file is written long before its hash
         # arrives), so with the extension the group commit's sync is the only one, and a small
         # file's progress is never journaled apart from its completion.
         self.commits = GroupCommit(None)
         self.lock = TransferLockManager(
-            self.dest, listener=self._on_status, sync_batch=2 * self.commits.max_files
+            self.dest,
+            listener=self._on_status,
+            sync_batch=2 * self.commits.max_files,
+            destination=self.destination,
         )
         self.commits.clock = self.lock.sync_clock
         usable = [f for f in self.files if f.refused is None]
@@ -474,7 +494,6 @@ class _Session:
         resumed: dict[str, int] = {}
         conflicts: set[str] = set()
         for incoming in usable:
-            target = incoming.target
             entry = plan.get(incoming.name)
             if entry is not None and entry.completed:
                 incoming.already_done = True
@@ -502,7 +521,9 @@ class _Session:
                     have[incoming.info.name] = wire.HeldPrefix(*candidates[0], checkpoint)
                     resumed[incoming.name] = candidates[0][0]
                 elif self.lock.resumed and (
-                    sha := _whole_file_sha256(Path(target), incoming.info.size)
+                    sha := _whole_file_sha256(
+                        self.destination, incoming.twin or incoming.name, incoming.info.size
+                    )
                 ):
                     # Killed after the rename, before the lock said "completed": offer the
                     # named file whole rather than receive every byte of it again.
@@ -529,14 +550,22 @@ class _Session:
             )
         )
 
+    def _folding(self) -> NameFolding | None:
+        named = self.options.name_folding
+        return NameFolding.named(named) if named else None
+
     def _refuse_unsafe_names(self) -> None:
-        checker = FileListChecker()
-        resolver = DestinationResolver(self.dest)  # looks at each folder once
+        assert self.destination is not None
+        folding = self.destination.folding  # probed once, before any file is made
+        checker = FileListChecker(folding)
+        resolver = DestinationResolver(self.destination)  # looks at each folder once
         for incoming in self.files:
             try:
                 incoming.name = name = checker.add(incoming.info.name)  # checked, normalized
+                if name in checker.collisions:
+                    incoming.twin = checker.twin_name(name)
                 incoming.target, incoming.exists, incoming.has_part = resolver.resolve(
-                    name, tuple(name.split("/"))
+                    name, tuple(name.split("/")), incoming.twin
                 )
             except UnsafeNameError as err:
                 incoming.refused = err.message
@@ -598,18 +627,26 @@ class _Session:
         """A writer for ``incoming``'s target, opened to keep ``held`` verified bytes (a fresh
         file's ``.part`` and folders are made with its first chunk)."""
         fresh = not held and not incoming.has_part
-        writer = FileWriter(
+        writer = self._writer(incoming)
+        writer.open_for_writing(
+            resume_bytes=held,
+            keep_part=keep_part and not fresh,
+            defer_create=fresh,
+            replace_stale=not fresh,
+        )
+        return writer
+
+    def _writer(self, incoming: _Incoming) -> FileWriter:
+        return FileWriter(
             str(incoming.target),
             incoming.info.size,
             incoming.info.offset,
             lock_manager=self.lock,
             overwrite_mode=self.receiver.overwrite_for(incoming.name),
             lock_key=incoming.name,
+            destination=self.destination,
+            target=incoming.twin or incoming.name,
         )
-        writer.open_for_writing(
-            resume_bytes=held, keep_part=keep_part and not fresh, defer_create=fresh
-        )
-        return writer
 
     def _writer_of(self, incoming: _Incoming) -> FileWriter | None:
         """The file's writer, made now for a fresh file whose first byte (or hash) arrived;
@@ -620,15 +657,10 @@ class _Session:
         return incoming.writer
 
     def _writer_for_again(self, incoming: _Incoming) -> FileWriter:
-        target = resolve_destination(self.dest, incoming.name)
-        writer = FileWriter(
-            str(target),
-            incoming.info.size,
-            incoming.info.offset,
-            lock_manager=self.lock,
-            lock_key=incoming.name,
-            overwrite_mode=self.receiver.overwrite_for(incoming.name),
-        )
+        """A writer for a file this folder held from an earlier session whose bytes turned out
+        not to be this sender's: it is received again, as a new file (keep both, unless the
+        row says overwrite)."""
+        writer = self._writer(incoming)
         writer.open_for_writing()
         writer.reset_for_retry()
         return writer
@@ -660,7 +692,11 @@ class _Session:
 
     def _verify(self, incoming: _Incoming, sha256: str) -> None:
         record = incoming.record
-        if incoming.refused or incoming.already_done:
+        if incoming.refused:
+            return
+        if incoming.already_done:
+            if sha256.lower() != record.sha256:
+                self._not_already_here(incoming)
             return
         if self.is_message:
             if hashlib.sha256(self.message).hexdigest() != sha256:
@@ -691,6 +727,16 @@ class _Session:
         self.commits.add(writer, lambda w, named: self._named(incoming, sha256, w, named))
         if self.commits.due():
             self.commits.commit()
+
+    def _not_already_here(self, incoming: _Incoming) -> None:
+        """The file this folder holds under the name is not this sender's (its hash differs):
+        it was never "already here". Its bytes went by unwritten, so it is asked for again."""
+        incoming.already_done = False
+        writer = incoming.writer = self._writer_for_again(incoming)
+        writer.mark_failed("the sender's file differs from the one received here earlier")
+        incoming.record.status = FileStatus.FAILED.value
+        incoming.record.reason = writer.failed_reason
+        incoming.record.sha256 = incoming.record.path = None
 
     def _named(self, incoming: _Incoming, sha256: str, writer: FileWriter, named: bool) -> None:
         """A verified file got its final name (or could not)."""
@@ -758,6 +804,8 @@ class _Session:
 
     def _finish(self) -> None:
         result = self.result
+        if self.destination is not None:
+            self.destination.check_present()
         if self.lock is not None:
             self.lock.flush()
         failed = [f.record for f in self.files if f.record.status != FileStatus.COMPLETED.value]
@@ -782,18 +830,14 @@ class _Session:
         )
 
     def _failure_sentence(self, failed: list[ReceivedFile]) -> str:
-        refused = [
-            f
-            for f in failed
-            if f.reason and any(inc.refused for inc in self.files if inc.record is f)
-        ]
+        refused = [inc.record for inc in self.files if inc.refused]
         hash_failed = [f for f in failed if f.reason == "hash mismatch"]
         other = [f for f in failed if f not in refused and f not in hash_failed]
         sentences = []
         if refused:
             sentences.append(
                 f"{len(refused)} file(s) were refused for unsafe names: "
-                f"{_names(refused)}. Nothing was written outside the folder."
+                f"{_names(refused, reasons=True)}. Nothing was written outside the folder."
             )
         if hash_failed:
             sentences.append(
@@ -866,17 +910,24 @@ class _CollectorPause:
         self._was_enabled = None
 
 
-def _whole_file_sha256(path: Path, size: int) -> str | None:
-    """SHA-256 of the regular file at ``path`` if it holds exactly ``size`` (> 0) bytes."""
+def _whole_file_sha256(destination: Destination, rel: str, size: int) -> str | None:
+    """SHA-256 of the regular file at ``rel`` if it holds exactly ``size`` (> 0) bytes."""
+    if size <= 0:
+        return None
     try:
-        if size <= 0 or path.is_symlink() or not path.is_file() or path.stat().st_size != size:
-            return None
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            while block := handle.read(1 << 20):
-                digest.update(block)
+        fd = destination.open(rel)
     except OSError:
         return None
+    try:
+        if os.fstat(fd).st_size != size:
+            return None
+        digest = hashlib.sha256()
+        while block := os.read(fd, 1 << 20):
+            digest.update(block)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
     return digest.hexdigest()
 
 

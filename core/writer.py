@@ -22,6 +22,13 @@ invariants win:
   durable with a single sync of the file system before naming them (see ``core/durable.py``).
 * Only a full disk stops the transfer (``DiskFullError``, state kept); every other error fails
   just this file, is logged to ``transfer_warnings.log`` and makes later chunks return 0.
+* The seed writes by path (``open(self.part_file, 'ab')``), which follows a symlink or a hard
+  link planted in the destination. Every operation here goes through the folder's one
+  `Destination` (held descriptors, nothing followed): the ``.part`` is created exclusively, a
+  ``.part`` taken over from an earlier session must be a regular file with one link, and the
+  ``.part`` this writer made is recognised by its identity each time it is opened again.
+* The lock never claims more than the ``.part`` holds: before bytes are thrown away (a fresh
+  start, a retry, a cut back), the lower figure is recorded first.
 """
 
 from __future__ import annotations
@@ -30,7 +37,6 @@ import contextlib
 import errno
 import hashlib
 import os
-import stat
 import sys
 import time
 from collections.abc import Callable
@@ -38,39 +44,33 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .durable import SyncClock, fsync_path
 from .errors import DiskFullError
 from .events import FileStatus
-from .lock import is_disk_full
-from .paths import PART_SUFFIX, WARNINGS_LOG, conflict_free_path
+from .lock import file_proof, is_disk_full
+from .paths import WARNINGS_LOG, part_name, suffixed_name
+from .store.destination import (
+    Destination,
+    EscapeError,
+    NotRegularFileError,
+    SharedFileError,
+)
 
 if TYPE_CHECKING:
+    from .durable import SyncClock
     from .lock import TransferLockManager
 
-_BINARY = getattr(os, "O_BINARY", 0)
-# link() fails with these where the file system has no hard links: fall back to a rename.
-_NO_HARDLINKS = frozenset(
-    e
-    for e in (
-        errno.EPERM,
-        getattr(errno, "ENOTSUP", None),
-        getattr(errno, "EOPNOTSUPP", None),
-        errno.EXDEV,
-        errno.EMLINK,
-        getattr(errno, "ENOSYS", None),
-    )
-    if e is not None
-)
 READ_CHUNK = 1 << 20
 
 
 class FileWriter:
     """Writes one file of a transfer into its ``.part``, verifies it and gives it its final name.
 
-    ``filename`` is the full target path (already checked by ``paths.resolve_destination``);
+    ``filename`` is the full target path (its name already checked by ``paths.split_name``);
     ``offset`` is the file's start in the unified stream. With a ``lock_manager`` every status
     change (pending -> in_progress -> completed, or failed) and the held length are recorded
-    under ``lock_key`` (default: ``filename`` relative to the lock's folder).
+    under ``lock_key`` (default: ``filename`` relative to the lock's folder). Every file-system
+    operation goes through ``destination`` (default: the lock's, else one for the file's
+    folder); ``target``: where the file lands, relative to it (default: ``lock_key``).
     """
 
     def __init__(
@@ -82,8 +82,10 @@ class FileWriter:
         overwrite_mode: bool = False,
         *,
         lock_key: str | None = None,
-        warnings_log: str | os.PathLike[str] | None = None,
         fsync: bool = True,
+        destination: Destination | None = None,
+        target: str | None = None,
+        warnings_log: str | os.PathLike[str] | None = None,
     ) -> None:
         if size < 0 or offset < 0:
             raise ValueError("size and offset must not be negative")
@@ -92,7 +94,6 @@ class FileWriter:
         self.offset = offset
         self.written = 0
         self._hasher: hashlib._Hash | None = None  # see `hasher`
-        self._part = self.filename + PART_SUFFIX  # ``part_file`` as text, for system calls
         self.is_complete = False
         self.lock_manager = lock_manager
         self.needs_rehash = False
@@ -102,16 +103,36 @@ class FileWriter:
         self.resumed_bytes = 0  # verified prefix kept from an earlier session
         self._final: str | None = None  # where the file landed (``final_path``)
         self.failure_reason: str | None = None
-        root = lock_manager.dest_dir if lock_manager is not None else Path(self.filename).parent
+        if lock_manager is not None:
+            root = lock_manager.dest_dir
+        elif destination is not None:
+            root = destination.root
+        else:  # a writer on its own: its folder, or the nearest one that exists
+            root = Path(self.filename).parent
+            while not root.is_dir() and root != root.parent:
+                root = root.parent
         if lock_key is None:
-            target = Path(self.filename)
+            path = Path(self.filename)
             try:
-                lock_key = target.relative_to(root).as_posix()
+                lock_key = path.relative_to(root).as_posix()
             except ValueError:
-                lock_key = target.name
+                lock_key = path.name
         self.lock_key = lock_key
         self.dest_dir = root
-        self._warnings_log = Path(warnings_log) if warnings_log else None
+        if destination is None:
+            destination = lock_manager.destination if lock_manager else Destination(root)
+        self.destination = destination
+        self.target = target or lock_key  # relative to the destination
+        self._part = part_name(self.target)  # relative too: every call goes through it
+        #: (device, inode) of the .part this writer created or took over; None: none yet
+        self._part_id: tuple[int, int] | None = None
+        #: a deferred fresh file's first chunk may replace a .part standing there (a stale one);
+        #: the receiver says no when it saw none, so a second file the folder considers the
+        #: same name fails instead of sharing the first one's .part
+        self._replace_stale = True
+        self._log_rel = WARNINGS_LOG
+        if warnings_log is not None:
+            self._log_rel = Path(warnings_log).absolute().relative_to(root.absolute()).as_posix()
         self.verified = False  # every byte held and its SHA-256 matched; not named yet
         self._sync_mark = 0  # SyncClock reading when the last byte was written
         # What the lock records for this file (held bytes, prefix hash); this writer keeps it in
@@ -145,14 +166,17 @@ class FileWriter:
     @property
     def part_file(self) -> Path:
         """``name.part``: where the bytes stay until the file is verified and named."""
-        return Path(self._part)
+        return self.destination.path(self._part)
+
+    @property
+    def part_rel(self) -> str:
+        """`part_file` relative to the destination."""
+        return self._part
 
     @property
     def warnings_log(self) -> Path:
-        """Where problems are logged (built when first needed: most files never log)."""
-        if self._warnings_log is None:
-            self._warnings_log = self.dest_dir / WARNINGS_LOG
-        return self._warnings_log
+        """Where problems are logged (``transfer_warnings.log`` in the destination)."""
+        return self.destination.path(self._log_rel)
 
     @property
     def all_bytes_held(self) -> bool:
@@ -197,6 +221,7 @@ class FileWriter:
         prefix_sha256: str | None = None,
         keep_part: bool = False,
         defer_create: bool = False,
+        replace_stale: bool = True,
     ) -> None:
         """Prepare the ``.part``: create parent folders, then start fresh or plan a resume.
 
@@ -208,8 +233,10 @@ class FileWriter:
         leave the folders and the empty ``.part`` to the first chunk (which truncates whatever
         stands there), so a list of 100,000 files costs no file-system work before its bytes
         arrive. A folder that cannot be created (a file in its place, no permission) fails this
-        file only; a full disk raises ``DiskFullError``.
+        file only; a full disk raises ``DiskFullError``. ``replace_stale=False``: the caller saw
+        no ``.part``, so one found by the first chunk is not this file's (it fails).
         """
+        self._replace_stale = replace_stale
         if resume_bytes < 0:
             raise ValueError("resume_bytes must not be negative")
         self.is_complete = self.verified = False
@@ -228,11 +255,9 @@ class FileWriter:
             self.needs_rehash = False
             self._deferred = True  # the first chunk creates the .part
             if self._recorded_held and self.status in (FileStatus.PENDING, FileStatus.IN_PROGRESS):
-                self._record_progress()  # the lock forgets what it held
+                self._record_shrink(0, hashlib.sha256().hexdigest())  # it forgets what it held
             return
-        if not self._make_folders():
-            return
-        if resume_bytes == 0 and not (keep_part and self.part_file.is_file()):
+        if resume_bytes == 0 and not (keep_part and self._part_stat() is not None):
             self.needs_rehash = False
             self._start_fresh(None)
             return
@@ -257,30 +282,37 @@ class FileWriter:
         if expected is None:
             return self._start_fresh(f"no hash is recorded for the {want} bytes held")
         try:
-            with open(self.part_file, "rb") as f:
-                held = os.fstat(f.fileno()).st_size
-                if held < want:
-                    return self._start_fresh(f"the .part holds {held} bytes, {want} were recorded")
-                hasher = hashlib.sha256()
-                left = want
-                while left:
-                    block = f.read(min(READ_CHUNK, left))
-                    if not block:
-                        return self._start_fresh("the .part shrank while it was checked")
-                    hasher.update(block)
-                    left -= len(block)
+            fd = self._take_over_part()
         except FileNotFoundError:
             return self._start_fresh("its .part file is missing")
         except OSError as err:
+            return self._start_fresh(self._unusable_part(err))
+        try:
+            held = os.fstat(fd).st_size
+            if held < want:
+                return self._start_fresh(f"the .part holds {held} bytes, {want} were recorded")
+            hasher = hashlib.sha256()
+            left = want
+            while left:
+                block = os.read(fd, min(READ_CHUNK, left))
+                if not block:
+                    return self._start_fresh("the .part shrank while it was checked")
+                hasher.update(block)
+                left -= len(block)
+            if hasher.hexdigest() != expected:
+                return self._start_fresh(
+                    f"the first {want} bytes held do not match the recorded hash"
+                )
+            if held > want:
+                try:
+                    os.ftruncate(fd, want)
+                    self._log(f"cut the .part back from {held} to the {want} verified bytes")
+                except OSError as err:  # writes go at offset `written`, so this stays correct
+                    self._log(f"could not cut the .part back to {want} bytes: {err.strerror}")
+        except OSError as err:
             return self._start_fresh(f"its .part could not be read ({err.strerror or err})")
-        if hasher.hexdigest() != expected:
-            return self._start_fresh(f"the first {want} bytes held do not match the recorded hash")
-        if held > want:
-            try:
-                os.truncate(self.part_file, want)
-                self._log(f"cut the .part back from {held} to the {want} verified bytes")
-            except OSError as err:  # writes go at offset `written`, so this stays correct
-                self._log(f"could not cut the .part back to {want} bytes: {err.strerror or err}")
+        finally:
+            os.close(fd)
         self.hasher = hasher
         self.written = self.resumed_bytes = want
         return want
@@ -300,15 +332,22 @@ class FileWriter:
         self._candidates: dict[int, hashlib._Hash] = {}
         recorded = self._resume_request
         try:
-            with open(self.part_file, "rb") as f:
-                held = min(os.fstat(f.fileno()).st_size, self.size)
+            fd = self._take_over_part()
+        except FileNotFoundError:
+            fd = None
+        except OSError as err:
+            self._log(self._unusable_part(err))
+            fd = None
+        if fd is not None:
+            try:
+                held = min(os.fstat(fd).st_size, self.size)
                 hasher = hashlib.sha256()
                 done = 0
                 while done < held:
                     step = held - done
                     if 0 < recorded - done < step:
                         step = recorded - done  # stop at the checkpoint to keep its hash
-                    block = f.read(min(READ_CHUNK, step))
+                    block = os.read(fd, min(READ_CHUNK, step))
                     if not block:
                         break
                     hasher.update(block)
@@ -317,10 +356,11 @@ class FileWriter:
                         self._candidates[done] = hasher.copy()
                 if done:
                     self._candidates[done] = hasher
-        except FileNotFoundError:
-            pass
-        except OSError as err:
-            self._log(f"its .part could not be read ({err.strerror or err}); starting fresh")
+            except OSError as err:
+                self._candidates.clear()
+                self._log(f"its .part could not be read ({err.strerror or err}); starting fresh")
+            finally:
+                os.close(fd)
         if (
             recorded in self._candidates
             and self._prefix_sha256 is not None
@@ -342,11 +382,18 @@ class FileWriter:
             why = f"the sender's file does not match the {held} bytes held" if held else None
             self._start_fresh(why if length == 0 else f"no verified prefix of {length} bytes")
             return
+        if length < self._recorded_held:
+            self._record_shrink(length, hasher.hexdigest())
         try:
-            if os.path.getsize(self.part_file) > length:
-                os.truncate(self.part_file, length)
-        except OSError as err:
-            self._start_fresh(f"its .part could not be cut back ({err.strerror or err})")
+            fd = self._open_part(os.O_WRONLY)
+            try:
+                if os.fstat(fd).st_size > length:
+                    os.ftruncate(fd, length)
+            finally:
+                os.close(fd)
+        except (OSError, _PartChanged) as err:
+            why = err.strerror if isinstance(err, OSError) else str(err)
+            self._start_fresh(f"its .part could not be cut back ({why or err})")
             return
         self.hasher = hasher
         self.written = self.resumed_bytes = length
@@ -354,40 +401,124 @@ class FileWriter:
             self.status = FileStatus.IN_PROGRESS
         self._record_progress()
 
-    def _make_folders(self) -> bool:
-        """Create the ``.part``'s folders; False (file failed) when that is impossible."""
-        try:
-            self.part_file.parent.mkdir(parents=True, exist_ok=True)
-        except (FileExistsError, NotADirectoryError) as err:
-            self._fail(f"{self.lock_key}: a file stands where its folder should be", str(err))
-            return False
-        except OSError as err:
-            self._os_failure(err, "could not create its folder")
-            return False
-        return True
-
     def _start_fresh(self, why: str | None) -> int:
-        """Empty the ``.part`` and forget any held bytes (logging ``why`` if resuming failed)."""
+        """Replace the ``.part`` by a new, empty one and forget any held bytes (logging ``why``
+        if resuming failed). The lock forgets them first, so it never claims bytes that are
+        gone."""
         if why:
             self._log(f"resume not possible, {why}; receiving it from the start")
         self._hasher = None
         self.written = self.resumed_bytes = 0
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _BINARY
+        if self._recorded_held and self.status in (FileStatus.PENDING, FileStatus.IN_PROGRESS):
+            self._record_shrink(0, hashlib.sha256().hexdigest())
         try:
-            try:
-                fd = os.open(self._part, flags, 0o644)
-            except (FileNotFoundError, NotADirectoryError):  # folders left to the first chunk
-                if not self._make_folders():
-                    return 0
-                fd = os.open(self._part, flags, 0o644)
-            os.close(fd)
-            self._deferred = False
+            self._create_part(replace=True)
+        except _AlreadyFailed:
+            return 0
+        self._deferred = False
+        return 0
+
+    def _record_shrink(self, held: int, prefix_sha256: str) -> None:
+        """Record, durably and before the bytes go, that only ``held`` bytes are kept."""
+        self._recorded_held, self._recorded_prefix = held, prefix_sha256
+        if self.lock_manager is not None:
+            self.lock_manager.update_progress(self.lock_key, held, prefix_sha256)
+            self.lock_manager.flush()
+
+    # ----------------------------------------------------------------- the .part on disk
+    def _part_stat(self) -> os.stat_result | None:
+        try:
+            return self.destination.lstat(self._part)
+        except OSError:
+            return None
+
+    def _create_part(self, *, replace: bool) -> int:
+        """Create the ``.part`` exclusively (and its folders) and close it; returns 0.
+
+        ``replace``: a ``.part`` standing there is stale (known before this session, or this
+        writer's own) and is removed first. Without it, an existing ``.part`` means another
+        file of this transfer has the same name here (a folder that ignores case or accents
+        the probe missed) or something planted one meanwhile: this file fails.
+        Raises `_AlreadyFailed` when the file failed (reason logged)."""
+        try:
+            fd = self.destination.create(self._part, replace=replace)
+        except FileExistsError:
+            self._fail(
+                f"{self.lock_key}: another file of this transfer has the same name in this "
+                "folder (it ignores case or accents), or something else made its .part"
+            )
+            raise _AlreadyFailed from None
+        except NotADirectoryError as err:
+            self._fail(f"{self.lock_key}: a file stands where its folder should be", str(err))
+            raise _AlreadyFailed from None
+        except EscapeError as err:
+            self._fail(f"{self.lock_key}: its folder is a symlink in the destination", str(err))
+            raise _AlreadyFailed from None
+        except NotRegularFileError as err:
+            self._fail(self._unusable_part(err))
+            raise _AlreadyFailed from None
+        except IsADirectoryError:
+            self._fail(f"{self.lock_key}: a folder stands where its .part should be")
+            raise _AlreadyFailed from None
         except OSError as err:
             self._os_failure(err, "could not create its .part file")
-            return 0
-        if self._recorded_held and self.status in (FileStatus.PENDING, FileStatus.IN_PROGRESS):
-            self._record_progress()
+            raise _AlreadyFailed from None
+        try:
+            st = os.fstat(fd)
+            self._part_id = (st.st_dev, st.st_ino)
+        finally:
+            os.close(fd)
         return 0
+
+    def _take_over_part(self) -> int:
+        """Open the ``.part`` an earlier session left, for reading and cutting back: it must be
+        a regular file with one link (a hard link planted there would point outside)."""
+        try:
+            fd = self.destination.open(self._part, os.O_RDWR, single_link=True)
+        except SharedFileError:
+            if not self._linked_to_own_target():
+                raise
+            fd = self.destination.open(self._part, os.O_RDWR)
+        st = os.fstat(fd)
+        self._part_id = (st.st_dev, st.st_ino)
+        return fd
+
+    def _linked_to_own_target(self) -> bool:
+        """The ``.part``'s one other link is this file's own final name: killed between the
+        link that names a verified file and the unlink of its ``.part`` (`Destination.rename`)."""
+        try:
+            part, final = self.destination.lstat(self._part), self.destination.lstat(self.target)
+        except OSError:
+            return False
+        return (
+            part is not None
+            and final is not None
+            and part.st_nlink == 2
+            and (part.st_dev, part.st_ino) == (final.st_dev, final.st_ino)
+        )
+
+    def _open_part(self, flags: int) -> int:
+        """Open the ``.part`` this writer made or took over; `_PartChanged` if it is not that
+        file any more (replaced, or another file of the transfer now has its name)."""
+        fd = self.destination.open(self._part, flags)
+        st = os.fstat(fd)
+        if self._part_id is not None and (st.st_dev, st.st_ino) != self._part_id:
+            os.close(fd)
+            raise _PartChanged("its .part was replaced by another file meanwhile")
+        if self._part_id is None and st.st_nlink != 1:
+            os.close(fd)
+            raise _PartChanged(f"its .part has {st.st_nlink} hard links")
+        self._part_id = (st.st_dev, st.st_ino)
+        return fd
+
+    def _unusable_part(self, err: OSError) -> str:
+        if isinstance(err, SharedFileError):
+            return f"{self.lock_key}: its .part has other hard links, so it was not used"
+        if isinstance(err, NotRegularFileError):
+            return f"{self.lock_key}: its .part is not a regular file (a FIFO, device or link)"
+        if isinstance(err, EscapeError):
+            return f"{self.lock_key}: its folder is a symlink in the destination"
+        return f"{self.lock_key}: its .part could not be opened ({err.strerror or err})"
 
     # ----------------------------------------------------------------- writing
     def needs_data(self, stream_position: int) -> bool:
@@ -427,8 +558,12 @@ class FileWriter:
             self._fail(str(err))
             return 0
         except OSError as err:
-            with contextlib.suppress(OSError):
-                os.truncate(self.part_file, start)
+            with contextlib.suppress(OSError, _PartChanged):
+                fd = self._open_part(os.O_WRONLY)
+                try:
+                    os.ftruncate(fd, start)
+                finally:
+                    os.close(fd)
             self._os_failure(err, "could not be written")
             return 0
         self.hasher.update(view)
@@ -447,30 +582,26 @@ class FileWriter:
     def _write_at(self, position: int, view: memoryview) -> None:
         """Open, write at ``position``, close: no handle outlives the call (seed: no FD leaks).
 
-        At position 0 the ``.part`` is created or emptied (nothing before it can be kept), and
-        its folders are made if they are missing; later chunks check its length first.
+        The first chunk of a fresh file creates its ``.part`` (exclusively, with its folders);
+        later opens check that it is still this writer's file and its length.
         """
-        if position == 0:
-            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _BINARY
-            try:
-                fd = os.open(self._part, flags, 0o644)
-            except (FileNotFoundError, NotADirectoryError):  # its folders are not made yet
-                if not self._make_folders():
-                    raise _AlreadyFailed from None
-                fd = os.open(self._part, flags, 0o644)
+        if self._part_id is None:
+            self._create_part(replace=self._replace_stale)
             self._deferred = False
-        else:
-            fd = os.open(self._part, os.O_WRONLY | _BINARY)
         try:
+            fd = self._open_part(os.O_WRONLY)
+        except (EscapeError, NotRegularFileError, SharedFileError, FileNotFoundError) as err:
+            raise _PartChanged(self._unusable_part(err)) from err
+        try:
+            held = os.fstat(fd).st_size
+            if held < position:
+                raise _PartChanged(
+                    f"its .part shrank to {held} bytes while {position} were held "
+                    "(changed by another program?)"
+                )
+            if held > position:
+                os.ftruncate(fd, position)  # leftovers of an earlier failed write
             if position:
-                held = os.fstat(fd).st_size
-                if held < position:
-                    raise _PartChanged(
-                        f"its .part shrank to {held} bytes while {position} were held "
-                        "(changed by another program?)"
-                    )
-                if held > position:
-                    os.ftruncate(fd, position)  # leftovers of an earlier failed write
                 os.lseek(fd, position, os.SEEK_SET)
             while view:
                 done = os.write(fd, view)
@@ -530,39 +661,51 @@ class FileWriter:
         try:
             self._prepare_part(sync=self.fsync and not synced)
             final = self._place()
+        except _AlreadyFailed:
+            return False
         except _PartChanged as err:
             self._fail(str(err))
+            return False
+        except (EscapeError, NotRegularFileError, SharedFileError) as err:
+            self._fail(self._unusable_part(err))
             return False
         except OSError as err:
             self._os_failure(err, "could not be given its final name")
             return False
-        final_text = os.fspath(final)
-        self._final = self.filename if final_text == self.filename else final_text
+        self._final = (
+            self.filename if final == self.target else os.fspath(self.destination.path(final))
+        )
         self.is_complete = True
         self.status = FileStatus.COMPLETED
         if self.lock_manager is not None:
+            try:
+                st = self.destination.lstat(final)
+            except OSError:
+                st = None
             self.lock_manager.mark_completed(
-                self.lock_key, self.hasher.hexdigest(), self._relative(final)
+                self.lock_key,
+                self.hasher.hexdigest(),
+                final,
+                proof=file_proof(st) if st is not None else None,
             )
         return True
 
     def _prepare_part(self, *, sync: bool) -> None:
         """Make the ``.part`` exactly ``size`` bytes (zero-byte files too), durable if ``sync``."""
+        if self._part_id is None:
+            if self.size:
+                raise _PartChanged("its .part is gone")
+            # a zero-byte file: its (empty) .part and folders are made now
+            self._create_part(replace=self._part_stat() is not None)
         if not sync:  # one stat in the common case (a group sync made the bytes durable)
-            try:
-                held = os.stat(self._part).st_size
-            except FileNotFoundError:
-                if self.size:
-                    raise _PartChanged("its .part is gone") from None
-                held = -1
-            if held == self.size:
+            st = self._part_stat()
+            if st is None:
+                raise _PartChanged("its .part is gone")
+            if (st.st_dev, st.st_ino) != self._part_id:
+                raise _PartChanged("its .part was replaced by another file meanwhile")
+            if st.st_size == self.size:
                 return
-            if held > self.size:
-                os.truncate(self._part, self.size)
-                return
-            if held >= 0:
-                raise _PartChanged(f"its .part holds {held} of the {self.size} bytes written")
-        fd = os.open(self._part, os.O_RDWR | os.O_CREAT | _BINARY, 0o644)
+        fd = self._open_part(os.O_RDWR)
         try:
             held = os.fstat(fd).st_size
             if held < self.size:
@@ -574,71 +717,71 @@ class FileWriter:
         finally:
             os.close(fd)
 
-    def _place(self) -> Path:
-        """Move the ``.part`` to its final name following the overwrite choice (invariant 3)."""
-        target = Path(self.filename)
+    def _place(self) -> str:
+        """Move the ``.part`` to its final name following the overwrite choice (invariant 3);
+        returns that name, relative to the destination."""
+        target = self.target
         if self.overwrite_mode:
-            if target.is_dir() and not target.is_symlink():
-                self._log(f"a folder stands at {target.name}; the file keeps a suffixed name")
+            if self.destination.is_folder(target):
+                self._log(f"a folder stands at {target}; the file keeps a suffixed name")
                 return self._claim_free_name(target)
             try:
-                os.replace(self.part_file, target)
+                self.destination.rename(self._part, target, replace=True)
                 return target
             except OSError as err:
-                if is_disk_full(err):
+                if is_disk_full(err) or isinstance(err, EscapeError):
                     raise
-                self._log(f"could not replace {target.name} ({err.strerror or err})")
+                self._log(f"could not replace {target} ({err.strerror or err})")
                 return self._claim_free_name(target)
         return self._claim_free_name(target)
 
-    def _claim_free_name(self, target: Path) -> Path:
+    def _claim_free_name(self, target: str) -> str:
         """``target`` or the first free ``name_N.ext``, taken without replacing anything."""
-        if self._resuming and _holds_exactly(target, self.size, self.hasher.hexdigest()):
+        dest = self.destination
+        if self._resuming and _holds_exactly(dest, target, self.size, self.hasher.hexdigest()):
             # A crash after our own rename (or between link and unlink) but before the lock
             # said "completed": the file under the final name is this very content, so a
             # name_1 copy would be a duplicate.
-            self._log(f"{target.name} already holds exactly these verified bytes; kept it")
-            os.unlink(self.part_file)
+            self._log(f"{target} already holds exactly these verified bytes; kept it")
+            dest.unlink(self._part)
             return target
+        n = 0
         for _ in range(1000):
-            candidate = conflict_free_path(target)
+            candidate = target if n == 0 else suffixed_name(target, n)
+            n += 1
+            if dest.lstat(candidate) is not None or (
+                n > 1 and dest.lstat(part_name(candidate)) is not None
+            ):
+                continue
             try:
-                _move_no_replace(self._part, candidate)
+                dest.rename(self._part, candidate, replace=False)
             except FileExistsError:
-                continue  # someone took the name meanwhile: look again
-            if candidate is not target and candidate != target:
-                self._log(f"{target.name} exists; saved as {candidate.name}")
+                continue  # someone took the name meanwhile: look further
             return candidate
-        raise FileExistsError(errno.EEXIST, "no free name found", str(target))
-
-    def _relative(self, path: Path) -> str:
-        full, root = os.fspath(path), os.fspath(self.dest_dir)
-        if full.startswith(root) and full[len(root) : len(root) + 1] == os.sep:
-            return full[len(root) + 1 :].replace(os.sep, "/")
-        try:
-            return path.relative_to(self.dest_dir).as_posix()
-        except ValueError:
-            return path.name
+        raise FileExistsError(errno.EEXIST, "no free name found", target)
 
     # ----------------------------------------------------------------- retry and misc
     def reset_for_retry(self) -> None:
         """Forget everything held (after a failed verification) and accept the file again.
 
-        Deletes the ``.part``, clears hash and counters and sets the lock entry back to pending.
+        Sets the lock entry back to pending (durably, when it recorded bytes), then deletes the
+        ``.part`` and clears hash and counters.
         """
+        recorded = self._recorded_held
+        self.failure_reason = None
+        self._set_status(FileStatus.PENDING)
+        if recorded and self.lock_manager is not None:
+            self.lock_manager.flush()
         try:
-            os.unlink(self.part_file)
-        except FileNotFoundError:
-            pass
-        except OSError as err:  # the next write truncates it anyway
+            self.destination.unlink(self._part)
+        except OSError as err:  # the next write starts a new one anyway
             self._log(f"could not delete the .part for a retry ({err.strerror or err})")
+        self._part_id = None
         self._hasher = None
         self.written = self.resumed_bytes = 0
         self.needs_rehash = False
         self.is_complete = self.verified = False
         self._final = None
-        self.failure_reason = None
-        self._set_status(FileStatus.PENDING)
 
     def get_hash(self) -> str:
         """SHA-256 (hex) of the bytes held so far."""
@@ -685,11 +828,8 @@ class FileWriter:
     def _log(self, message: str) -> None:
         """Append one line to ``transfer_warnings.log``; logging must never stop a transfer."""
         line = f"{datetime.now().isoformat(timespec='seconds')} {self.lock_key}: {message}\n"
-        with (
-            contextlib.suppress(OSError),
-            open(self.warnings_log, "a", encoding="utf-8", errors="backslashreplace") as f,
-        ):
-            f.write(line)
+        with contextlib.suppress(OSError):
+            self.destination.append(self._log_rel, line.encode("utf-8", "backslashreplace"))
 
 
 class GroupCommit:
@@ -757,20 +897,21 @@ class GroupCommit:
         queue, self._queue, self._bytes = self._queue, [], 0
         if not queue:
             return
+        queue[0][0].destination.check_present()  # never name files in a folder moved away
         clock = self.clock
         covered = clock.covered if clock is not None else (lambda mark: False)
         # (a zero-byte file has no bytes to sync: its empty .part is made when it is named)
-        need = [w._part for w, _ in queue if w.fsync and w.size and not covered(w._sync_mark)]
+        need = [w for w, _ in queue if w.fsync and w.size and not covered(w._sync_mark)]
         if clock is not None:
-            problems = clock.sync_files(need)
+            problems = clock.sync_files([w.part_rel for w in need])
+            failed = dict(problems)
         else:
-            problems = []
-            for path in need:
+            failed = {}
+            for w in need:
                 try:
-                    fsync_path(path)
+                    w.destination.fsync(w.part_rel)
                 except OSError as err:
-                    problems.append((path, err))
-        failed = {os.fspath(path): err for path, err in problems}
+                    failed[w.part_rel] = err
         disk_full: DiskFullError | None = None
         for writer, on_done in queue:
             try:
@@ -797,38 +938,20 @@ class _AlreadyFailed(Exception):
     """The file was failed (and logged) already; the caller just stops."""
 
 
-def _holds_exactly(path: Path, size: int, sha256_hex: str) -> bool:
-    """``path`` is a regular file of ``size`` bytes hashing to ``sha256_hex`` (read in chunks)."""
+def _holds_exactly(dest: Destination, rel: str, size: int, sha256_hex: str) -> bool:
+    """``rel`` is a regular file of ``size`` bytes hashing to ``sha256_hex`` (read in chunks)."""
     try:
-        st = os.lstat(path)
-        if not stat.S_ISREG(st.st_mode) or st.st_size != size:
-            return False
-        hasher = hashlib.sha256()
-        with open(path, "rb") as f:
-            while block := f.read(READ_CHUNK):
-                hasher.update(block)
+        fd = dest.open(rel)
     except OSError:
         return False
-    return hasher.hexdigest() == sha256_hex
-
-
-def _move_no_replace(src: Path, dst: Path) -> None:
-    """Rename ``src`` to ``dst``, raising FileExistsError instead of replacing anything.
-
-    POSIX ``rename`` replaces silently, so the name is claimed with ``link`` (which fails if it
-    exists) and the old name dropped; file systems without hard links fall back to a checked
-    rename (on Windows ``os.rename`` itself refuses to replace).
-    """
     try:
-        os.link(src, dst)
-    except FileExistsError:
-        raise
-    except OSError as err:
-        if err.errno not in _NO_HARDLINKS:
-            raise
-        if os.name != "nt" and os.path.lexists(dst):
-            raise FileExistsError(errno.EEXIST, "exists", str(dst)) from err
-        os.rename(src, dst)
-        return
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(src)
+        if os.fstat(fd).st_size != size:
+            return False
+        hasher = hashlib.sha256()
+        while block := os.read(fd, READ_CHUNK):
+            hasher.update(block)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return hasher.hexdigest() == sha256_hex

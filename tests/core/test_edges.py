@@ -162,40 +162,37 @@ def test_a_folder_swapped_for_a_symlink_after_the_file_list(tmp_path: Path, exte
 
 
 def test_a_folder_swapped_for_a_symlink_while_many_files_arrive(tmp_path: Path) -> None:
-    """A local attacker flips a folder between a real folder and a symlink to outside while a
-    2,000-file transfer runs: nothing ever lands outside."""
+    """A local attacker flips a folder between a real folder and a symlink to outside again
+    and again while a 2,000-file transfer runs (at the receiver's own events, so the flips
+    land in the middle of the stream whatever the machine's speed): nothing lands outside."""
     src, dest, outside = tmp_path / "src" / "many", tmp_path / "dest", tmp_path / "outside"
     for i in range(2000):
         folder = src / f"d{i % 4}"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"f{i}.txt").write_text(f"file {i}\n")
     outside.mkdir()
-    stop = threading.Event()
-    flips = 0
+    target, held = dest / "many" / "d1", tmp_path / "held"
+    seen = flips = 0
 
-    def flip() -> None:
-        nonlocal flips
-        target = dest / "many" / "d1"
-        while not stop.is_set():
-            try:
-                os.rename(target, tmp_path / "held")
-                os.symlink(outside, target)
-                os.unlink(target)
-                os.rename(tmp_path / "held", target)
-                flips += 1
-            except OSError:
-                pass  # the folder is not made yet, or the receiver refused it meanwhile
+    def flip(event: object) -> None:
+        nonlocal seen, flips
+        if not isinstance(event, FileProgress | FileStatusChanged):
+            return
+        seen += 1
+        if seen % 40 == 0 and target.is_dir() and not target.is_symlink():
+            os.rename(target, held)
+            os.symlink(outside, target)
+            flips += 1
+        elif seen % 40 == 20 and target.is_symlink():
+            os.unlink(target)
+            os.rename(held, target)
 
     sender = start_sender(src)
-    flipper = threading.Thread(target=flip, daemon=True)
-    flipper.start()
     try:
-        receive(sender.code, dest)
+        receive(sender.code, dest, on_event=flip)
     finally:
-        stop.set()
-        flipper.join(10)
         sender.stop()
-    assert flips > 0
+    assert flips > 10
     assert list(outside.rglob("*")) == []
 
 
@@ -397,7 +394,7 @@ def test_a_destination_moved_or_deleted_mid_transfer_is_not_recreated(
     done = threading.Event()
 
     def away(event: object) -> None:
-        if isinstance(event, FileProgress) and event.bytes_done and not done.is_set():
+        if isinstance(event, FileProgress) and event.held and not done.is_set():
             done.set()
             if how == "moved":
                 os.rename(dest, tmp_path / "moved")
@@ -447,7 +444,9 @@ def test_the_lock_never_claims_more_than_the_part_holds(tmp_path: Path, extensio
         part = dest / "f.bin.part"
         checks.append((entry.transferred_bytes, part.stat().st_size if part.exists() else 0))
 
-    receiver = receive_from(tmp_path, {"f.bin": b"n" * 20000}, dest, extension, on_event=on_disk_now)
+    receiver = receive_from(
+        tmp_path, {"f.bin": b"n" * 20000}, dest, extension, on_event=on_disk_now
+    )
     assert receiver.result.ok, receiver.result.error
     assert checks and all(claimed <= size for claimed, size in checks), checks
 

@@ -29,6 +29,7 @@ from inlet.core.paths import JOURNAL_FILENAME, LOCK_FILENAME
 T0 = datetime(2024, 5, 1, 12, 0, 0)
 H1 = hashlib.sha256(b"one").hexdigest()
 H2 = hashlib.sha256(b"two").hexdigest()
+FOUR = hashlib.sha256(b"four").hexdigest()
 FILES = [("a.txt", 10), ("dir/b.bin", 2000), ("dir/sub/c", 0)]
 
 
@@ -415,7 +416,7 @@ def test_resume_plan_sorts_files(tmp_path: Path) -> None:
     names = [("done", 4), ("gone", 4), ("part", 100), ("grown", 50), ("bad", 9), ("idle", 3)]
     lock.create(names, "ip")
     (tmp_path / "done_1").write_bytes(b"four")
-    lock.mark_completed("done", H1, final_path="done_1")
+    lock.mark_completed("done", FOUR, final_path="done_1")
     lock.mark_completed("gone", H2)  # its file is deleted below
     lock.update_progress("part", 60, H1)
     lock.update_progress("grown", 20, H2)
@@ -428,7 +429,7 @@ def test_resume_plan_sorts_files(tmp_path: Path) -> None:
     assert plan["done"].action is ResumeAction.SKIP
     assert (plan["done"].final_path, plan["done"].sha256, plan["done"].completed) == (
         "done_1",
-        H1,
+        FOUR,
         True,
     )
     assert plan["gone"].action is ResumeAction.FRESH and "gone" in plan["gone"].why
@@ -451,7 +452,7 @@ def test_create_with_a_plan_carries_the_kept_state(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_bytes(b"0123456789")
     lock = manager(tmp_path)
     lock.create(FILES, "ip")
-    lock.mark_completed("a.txt", H1)
+    lock.mark_completed("a.txt", hashlib.sha256(b"0123456789").hexdigest())
     lock.update_progress("dir/b.bin", 512, H2)
     lock.flush()
     session = lock.session_id

@@ -1,5 +1,6 @@
 """Where sender-supplied names may land (invariant 1) and how conflicts are named."""
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -7,13 +8,18 @@ import pytest
 
 from inlet.core.errors import UnsafeNameError
 from inlet.core.paths import (
-    conflict_free_path,
+    MAX_DEPTH,
+    is_suffixed_twin,
     normalized_name,
+    part_name,
     part_path,
     resolve_destination,
     split_name,
+    suffixed_name,
     validate_file_list,
+    windows_name_problem,
 )
+from inlet.core.writer import FileWriter
 
 HOSTILE = [
     ("../x", "'..'"),
@@ -102,22 +108,71 @@ def test_file_list_collisions_are_refused():
         validate_file_list(["x", "x.part"])
 
 
-def test_conflict_free_path_counts_up(tmp_path: Path):
-    target = tmp_path / "document.pdf"
-    assert conflict_free_path(target) == target
-    target.write_text("1")
-    assert conflict_free_path(target) == tmp_path / "document_1.pdf"
-    (tmp_path / "document_1.pdf").write_text("2")
-    assert conflict_free_path(target) == tmp_path / "document_2.pdf"
+def keep_both(tmp_path: Path, name: str, data: bytes = b"new") -> Path:
+    """Where a verified file called ``name`` lands in ``tmp_path`` without overwrite."""
+    w = FileWriter(tmp_path / name, len(data), 0)
+    w.open_for_writing()
+    w.write_chunk(data)
+    assert w.complete_file(hashlib.sha256(data).hexdigest())
+    return w.final_path
 
 
-def test_conflict_free_path_counts_folders_dangling_links_and_parts(tmp_path: Path):
+def test_keep_both_names_count_up(tmp_path: Path):
+    assert suffixed_name("docs/document.pdf", 1) == "docs/document_1.pdf"
+    assert keep_both(tmp_path, "document.pdf") == tmp_path / "document.pdf"
+    assert keep_both(tmp_path, "document.pdf") == tmp_path / "document_1.pdf"
+    assert keep_both(tmp_path, "document.pdf") == tmp_path / "document_2.pdf"
+
+
+def test_keep_both_names_skip_folders_dangling_links_and_parts(tmp_path: Path):
     (tmp_path / "archive.tar.gz").mkdir()
     os.symlink(tmp_path / "nowhere", tmp_path / "archive.tar_1.gz")
     (tmp_path / "archive.tar_2.gz.part").write_text("unfinished")
-    assert conflict_free_path(tmp_path / "archive.tar.gz") == tmp_path / "archive.tar_3.gz"
+    assert keep_both(tmp_path, "archive.tar.gz") == tmp_path / "archive.tar_3.gz"
+    assert not (tmp_path / "nowhere").exists()
     (tmp_path / ".bashrc").write_text("x")
-    assert conflict_free_path(tmp_path / ".bashrc") == tmp_path / ".bashrc_1"
+    assert keep_both(tmp_path, ".bashrc") == tmp_path / ".bashrc_1"
+
+
+def test_a_keep_both_name_of_a_255_byte_name_still_fits():
+    name = "n" * 251 + ".bin"
+    twin = suffixed_name(name, 12)
+    assert len(twin.encode()) <= 255 and twin.endswith(".bin") and twin != name
+    assert is_suffixed_twin(twin, name) and is_suffixed_twin("r_3.txt", "r.txt")
+    assert not is_suffixed_twin("other.txt", "r.txt")
+    assert not is_suffixed_twin("sub/r_1.txt", "r.txt")
+    assert len(part_name("d/" + name).rsplit("/", 1)[1].encode()) <= 255
+
+
+@pytest.mark.parametrize(
+    "component",
+    [
+        "CON",
+        "nul.txt",
+        "COM1",
+        "lpt9.log",
+        "a<b",
+        'q"uote',
+        "pipe|",
+        "what?",
+        "star*",
+        "end.",
+        "sp ",
+    ],
+)
+def test_names_windows_refuses_are_named_on_every_platform(component: str):
+    assert windows_name_problem(component)
+
+
+@pytest.mark.parametrize("component", ["console.txt", "COM10", "a.b.c", "normal name.txt"])
+def test_names_windows_accepts(component: str):
+    assert windows_name_problem(component) is None
+
+
+def test_a_name_deeper_than_the_limit_is_refused_with_the_depth():
+    with pytest.raises(UnsafeNameError, match="1,200 folders deep"):
+        split_name("a/" * 1200 + "x")
+    assert len(split_name("a/" * MAX_DEPTH + "x")) == MAX_DEPTH + 1
 
 
 def test_file_list_refuses_a_name_after_its_part_sibling_and_stays_linear():

@@ -1,0 +1,417 @@
+"""`Destination`: the one object that touches the destination folder (invariant 1 of DESIGN.md).
+
+Checking a path and opening it later by name is a race: a local user who can write into the
+folder swaps a folder for a symlink in between, and the write lands outside. So the folder is
+opened once and held as a directory descriptor, and every operation walks its name one component
+at a time relative to descriptors, never following a symlink (``O_NOFOLLOW``/``O_DIRECTORY``
+on each folder, ``follow_symlinks=False`` for stat, link and rename). A file is opened without
+blocking (a FIFO planted as ``name.part`` cannot hang the receiver) and checked to be a regular
+file; a file taken over from an earlier session must also have exactly one link (a hard link
+planted as ``name.part`` would make Inlet write into a file outside).
+
+Where the platform has no ``dir_fd`` (Windows), each operation checks every component with
+``lstat`` first and compares the opened handle's identity with the checked path afterwards: the
+closest guarantee without descriptors (a swap in the few microseconds between is not caught).
+
+Names given to these methods are relative, ``/``-separated and already validated by
+``core.paths.split_name``; `Destination` guards how they are reached, not what they say.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from ..errors import InletError
+from .folding import NameFolding, probe_folding
+
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_O_BINARY = getattr(os, "O_BINARY", 0)
+_DIR_FLAGS = os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC
+_FILE_FLAGS = _O_NOFOLLOW | _O_NONBLOCK | _O_CLOEXEC | _O_BINARY
+#: Every call Inlet makes relative to a descriptor; without all of them, the checked fallback.
+_DIR_FD_CALLS = {os.open, os.mkdir, os.stat, os.unlink, os.rename, os.link, os.rmdir}
+HAVE_DIR_FD = os.supports_dir_fd >= _DIR_FD_CALLS and bool(_O_NOFOLLOW and _O_DIRECTORY)
+# link() fails with these where the file system has no hard links: fall back to a rename.
+_NO_HARDLINKS = frozenset(
+    e
+    for e in (
+        errno.EPERM,
+        getattr(errno, "ENOTSUP", None),
+        getattr(errno, "EOPNOTSUPP", None),
+        errno.EXDEV,
+        errno.EMLINK,
+        getattr(errno, "ENOSYS", None),
+    )
+    if e is not None
+)
+
+
+class EscapeError(OSError):
+    """A component on the way is a symlink (or a file where a folder should be): following it
+    could leave the destination, so the operation is refused."""
+
+
+class NotRegularFileError(OSError):
+    """Something other than a regular file (a FIFO, a device, a folder, a symlink) stands where
+    Inlet expected one of its files."""
+
+
+class SharedFileError(OSError):
+    """A file Inlet would take over has more than one hard link: writing to it would change
+    another file, perhaps outside the destination."""
+
+
+class DestinationGoneError(InletError):
+    """The destination folder was moved or deleted while a transfer ran."""
+
+    hint = (
+        "Nothing was written anywhere else. If you moved the folder, receive again into its new "
+        "place to resume; otherwise choose a folder and receive again."
+    )
+
+
+class Destination:
+    """The destination folder, held open; every file-system operation inside it goes here.
+
+    ``use_dir_fd=False`` forces the checked fallback (tests run it on every platform).
+    ``folding`` says how the folder compares names (None: probed on first use of `folding`).
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        create: bool = False,
+        use_dir_fd: bool = HAVE_DIR_FD,
+        folding: NameFolding | None = None,
+    ) -> None:
+        self.root = Path(root).expanduser().absolute()
+        self._use_fd = use_dir_fd
+        self._fd: int | None = None
+        self._identity: tuple[int, int] | None = None
+        self._folding = folding
+        if create:
+            self.root.mkdir(parents=True, exist_ok=True)  # the person's choice: may not exist yet
+        self._open_root()
+
+    def _open_root(self) -> None:
+        st = os.stat(self.root)  # the root itself may be a symlink the person chose
+        if not stat.S_ISDIR(st.st_mode):
+            raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(self.root))
+        if self._use_fd:
+            self._fd = os.open(self.root, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
+            st = os.fstat(self._fd)
+        self._identity = (st.st_dev, st.st_ino)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> Destination:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
+
+    # ----------------------------------------------------------------- what it is
+    def path(self, rel: str = "") -> Path:
+        """Where ``rel`` is, for showing a person (never for opening it)."""
+        return self.root.joinpath(*rel.split("/")) if rel else self.root
+
+    @property
+    def folding(self) -> NameFolding:
+        """How this folder compares names (probed once, as git does for ``core.ignorecase``)."""
+        if self._folding is None:
+            self._folding = probe_folding(self)
+        return self._folding
+
+    def check_present(self) -> None:
+        """Raise `DestinationGoneError` when the folder's path no longer names the folder held
+        open (moved away, deleted, or replaced), so nothing is ever re-created at the old path."""
+        assert self._identity is not None
+        try:
+            st = os.stat(self.root)
+            held = os.fstat(self._fd) if self._fd is not None else st
+        except OSError:
+            st = held = None
+        if (
+            st is None
+            or (st.st_dev, st.st_ino) != self._identity
+            or held is None
+            or held.st_nlink == 0
+        ):
+            raise DestinationGoneError(
+                f"The destination folder {self.root} was moved or deleted during the transfer."
+            )
+
+    # ----------------------------------------------------------------- walking
+    @contextlib.contextmanager
+    def _parent(self, rel: str, *, create: bool = False) -> Iterator[tuple[int | None, str]]:
+        """(descriptor of ``rel``'s folder, last component); in the fallback (None, full path)."""
+        *folders, leaf = rel.split("/")
+        if not self._use_fd:
+            yield None, self._checked_path(folders, leaf, create)
+            return
+        assert self._fd is not None, "the destination is closed"
+        fd = self._fd
+        try:
+            for name in folders:
+                parent, fd = fd, self._fd  # _enter closes the parent, whatever happens
+                fd = self._enter(parent, name, create)
+            yield fd, leaf
+        finally:
+            if fd != self._fd:
+                os.close(fd)
+
+    def _enter(self, fd: int, name: str, create: bool) -> int:
+        """Open folder ``name`` inside ``fd`` without following a symlink; closes ``fd``."""
+        try:
+            try:
+                return os.open(name, _DIR_FLAGS, dir_fd=fd)
+            except FileNotFoundError:
+                if not create:
+                    raise
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(name, 0o777, dir_fd=fd)
+                return os.open(name, _DIR_FLAGS, dir_fd=fd)
+            except OSError as err:
+                if err.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+                    raise self._not_a_folder(fd, name) from err
+                raise
+        finally:
+            if fd != self._fd:
+                os.close(fd)
+
+    @staticmethod
+    def _not_a_folder(fd: int | None, name: str) -> OSError:
+        try:
+            st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+        except OSError:
+            st = None
+        if st is not None and stat.S_ISLNK(st.st_mode):
+            return EscapeError(errno.ELOOP, f"{os.path.basename(name)!r} is a symlink", name)
+        return NotADirectoryError(
+            errno.ENOTDIR, f"a file stands where the folder {os.path.basename(name)!r} should be"
+        )
+
+    def _checked_path(self, folders: list[str], leaf: str, create: bool) -> str:
+        """The fallback walk: every folder on the way must be a real folder (lstat)."""
+        current = os.fspath(self.root)
+        for name in folders:
+            current = os.path.join(current, name)
+            try:
+                st = os.lstat(current)
+            except FileNotFoundError:
+                if not create:
+                    raise
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(current)
+                st = os.lstat(current)
+            if not stat.S_ISDIR(st.st_mode) or stat.S_ISLNK(st.st_mode):
+                raise self._not_a_folder(None, current)
+        return os.path.join(current, leaf)
+
+    # ----------------------------------------------------------------- looking
+    def lstat(self, rel: str) -> os.stat_result | None:
+        """What stands at ``rel`` (a symlink is reported, not followed); None when nothing does.
+
+        A symlink among the folders on the way raises `EscapeError`."""
+        try:
+            with self._parent(rel) as (fd, leaf):
+                return os.stat(leaf, dir_fd=fd, follow_symlinks=False)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except ValueError:  # a name the file system cannot encode
+            return None
+
+    def exists(self, rel: str) -> bool:
+        return self.lstat(rel) is not None
+
+    def is_folder(self, rel: str) -> bool:
+        st = self.lstat(rel)
+        return st is not None and stat.S_ISDIR(st.st_mode)
+
+    # ----------------------------------------------------------------- files
+    def open(
+        self,
+        rel: str,
+        flags: int = os.O_RDONLY,
+        *,
+        mode: int = 0o644,
+        create_folders: bool = False,
+        single_link: bool = False,
+    ) -> int:
+        """Open the regular file at ``rel`` (a raw descriptor the caller closes).
+
+        Never follows a symlink, never blocks on a FIFO; anything but a regular file raises
+        `NotRegularFileError`, and with ``single_link`` a file with other hard links raises
+        `SharedFileError` (a ``.part`` or bookkeeping file Inlet takes over)."""
+        with self._parent(rel, create=create_folders) as (dirfd, leaf):
+            try:
+                fd = os.open(leaf, flags | _FILE_FLAGS, mode, dir_fd=dirfd)
+            except OSError as err:
+                # ELOOP: a symlink; EISDIR: a folder; ENXIO: a FIFO nobody reads
+                if err.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
+                    raise NotRegularFileError(
+                        err.errno, "not a regular file", os.fspath(self.path(rel))
+                    ) from err
+                raise
+            try:
+                st = os.fstat(fd)
+                if not stat.S_ISREG(st.st_mode):
+                    raise NotRegularFileError(
+                        errno.EINVAL, "not a regular file", os.fspath(self.path(rel))
+                    )
+                if single_link and st.st_nlink != 1:
+                    raise SharedFileError(
+                        errno.EMLINK,
+                        f"it has {st.st_nlink} hard links",
+                        os.fspath(self.path(rel)),
+                    )
+                if dirfd is None:  # the fallback: the handle must be the file checked
+                    checked = os.lstat(leaf)
+                    if (checked.st_dev, checked.st_ino) != (st.st_dev, st.st_ino):
+                        raise EscapeError(errno.ELOOP, "changed while opened", leaf)
+            except BaseException:
+                os.close(fd)
+                raise
+            return fd
+
+    def create(self, rel: str, *, mode: int = 0o644, replace: bool = False) -> int:
+        """Create ``rel`` exclusively (``O_EXCL``) for writing, making its folders.
+
+        ``replace``: remove what stands there first (a stale file or a symlink; never a folder,
+        a FIFO or a device, which raise); without
+        it an existing name raises FileExistsError, which is how a second file that the folder
+        considers the same name is caught."""
+        if replace:
+            st = self.lstat(rel)
+            if st is not None and not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+                if stat.S_ISDIR(st.st_mode):
+                    raise IsADirectoryError(errno.EISDIR, "a folder stands there", rel)
+                # a FIFO, a device, a socket: not Inlet's, and not to be removed by it
+                raise NotRegularFileError(errno.EINVAL, "not a regular file", rel)
+            if st is not None:
+                self.unlink(rel)
+        return self.open(rel, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode=mode, create_folders=True)
+
+    def read_bytes(self, rel: str) -> bytes:
+        fd = self.open(rel)
+        try:
+            chunks = []
+            while block := os.read(fd, 1 << 20):
+                chunks.append(block)
+            return b"".join(chunks)
+        finally:
+            os.close(fd)
+
+    def append(self, rel: str, data: bytes) -> None:
+        """Append to a bookkeeping file (created if missing), never through a link."""
+        fd = self.open(rel, os.O_WRONLY | os.O_APPEND | os.O_CREAT, single_link=True)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+
+    def unlink(self, rel: str) -> bool:
+        """Remove the file (or symlink) at ``rel``; never a folder. False when nothing was there."""
+        with self._parent(rel) as (fd, leaf):
+            try:
+                os.unlink(leaf, dir_fd=fd)
+            except FileNotFoundError:
+                return False
+            except IsADirectoryError:
+                raise
+            except PermissionError:
+                st = os.stat(leaf, dir_fd=fd, follow_symlinks=False)
+                if stat.S_ISDIR(st.st_mode):  # POSIX reports EPERM/EISDIR for a folder
+                    raise IsADirectoryError(errno.EISDIR, "is a folder", leaf) from None
+                raise
+        return True
+
+    def make_folders(self, rel_folder: str) -> None:
+        """Create ``rel_folder`` and its parents (iteratively: depth is no recursion)."""
+        if rel_folder:
+            with self._parent(rel_folder + "/.", create=True):
+                pass
+
+    def rename(self, src: str, dst: str, *, replace: bool) -> None:
+        """Move ``src`` to ``dst`` inside the folder.
+
+        ``replace``: an existing file at ``dst`` is replaced (never a folder: that fails).
+        Otherwise FileExistsError when anything stands at ``dst``: the name is claimed with
+        ``link`` (which fails if it exists) and the old name dropped; file systems without hard
+        links fall back to a checked rename."""
+        with self._parent(src) as (sfd, sleaf), self._parent(dst) as (dfd, dleaf):
+            if replace:
+                os.replace(sleaf, dleaf, src_dir_fd=sfd, dst_dir_fd=dfd)
+                return
+            try:
+                if sfd is None:
+                    os.link(sleaf, dleaf)
+                else:
+                    os.link(sleaf, dleaf, src_dir_fd=sfd, dst_dir_fd=dfd, follow_symlinks=False)
+            except FileExistsError:
+                raise
+            except OSError as err:
+                if err.errno not in _NO_HARDLINKS:
+                    raise
+                try:
+                    os.stat(dleaf, dir_fd=dfd, follow_symlinks=False)
+                except FileNotFoundError:
+                    os.rename(sleaf, dleaf, src_dir_fd=sfd, dst_dir_fd=dfd)
+                    return
+                raise FileExistsError(errno.EEXIST, "exists", dleaf) from err
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(sleaf, dir_fd=sfd)
+
+    # ----------------------------------------------------------------- durability
+    def fsync(self, rel: str) -> None:
+        """fsync one file (raises OSError, e.g. ENOSPC for data that could not be written)."""
+        flags = os.O_RDWR if os.name == "nt" else os.O_RDONLY
+        fd = self.open(rel, flags)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def sync_folder(self, rel_folder: str = "") -> None:
+        """Make renames in a folder durable (POSIX; Windows needs and allows no such step)."""
+        if os.name == "nt":
+            return
+        try:
+            with self._parent(f"{rel_folder}/." if rel_folder else ".") as (fd, leaf):
+                if fd is not None:
+                    os.fsync(fd)
+                    return
+                fd = os.open(os.path.dirname(leaf), os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        except OSError:
+            pass  # a folder that cannot be synced is no reason to stop
+
+    def syncfs_fd(self) -> int | None:
+        """The held descriptor, for a sync of the whole file system (``core/store/durable``)."""
+        return self._fd
+
+    def unlink_all(self, rels: Iterable[str]) -> None:
+        for rel in rels:
+            with contextlib.suppress(OSError):
+                self.unlink(rel)
