@@ -13,7 +13,7 @@ import sys
 from inlet.core.cli import EXIT_FAILED
 from inlet.core.cli import main as cli_main
 
-from .xlibs import missing_x_library, needs_xcb
+from .xlibs import display_answers, missing_x_library, needs_xcb
 
 #: Set only by CI's smoke run and ``bench/app_build.py``: the window reports on stderr when it is
 #: first visible and quits by itself this many seconds later (0: at once).
@@ -32,6 +32,14 @@ def open_window(code: str | None, demo: bool) -> int:
             "missing. Install Qt's X11 libraries (Debian/Ubuntu: sudo apt install "
             "libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0), or receive in "
             "this terminal with 'inlet receive CODE'.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    if needs_xcb() and not display_answers():
+        print(
+            f"inlet: there is no screen to open the window on (the X display "
+            f"{os.environ.get('DISPLAY', '')!r} in DISPLAY does not answer). Start it from a "
+            "desktop session, or receive in this terminal with 'inlet receive CODE'.",
             file=sys.stderr,
         )
         return EXIT_FAILED

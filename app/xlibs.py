@@ -64,3 +64,32 @@ def missing_x_library(
         if found and found.group(1) != plugin.name:
             return found.group(1)
     return None
+
+
+def _xcb_connects(display: str) -> bool:
+    xcb = ctypes.CDLL("libxcb.so.1")
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
+    xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    connection = xcb.xcb_connect(display.encode(), None)  # never NULL: an error object instead
+    try:
+        return xcb.xcb_connection_has_error(connection) == 0
+    finally:
+        xcb.xcb_disconnect(connection)
+
+
+def display_answers(
+    environ: dict[str, str] | None = None, connect: Callable[[str], bool] = _xcb_connects
+) -> bool:
+    """Whether the X server in ``DISPLAY`` takes a connection; Qt aborts when it does not.
+
+    Asked only once the libraries are known to be there (libxcb is one of them).
+    """
+    display = (os.environ if environ is None else environ).get("DISPLAY", "")
+    if not display:
+        return True  # the platform was chosen explicitly; Qt finds its display itself
+    try:
+        return connect(display)
+    except OSError:
+        return True  # no libxcb to ask with: nothing to say here, Qt speaks for itself

@@ -88,3 +88,17 @@ def _env_without_display() -> dict[str, str]:
     import os
 
     return {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+
+
+@pytest.mark.timeout(60)
+def test_a_display_nobody_answers_is_one_clear_line(tmp_path: Path):
+    """DISPLAY names an X server that is not there (a closed ssh -X session, a stale variable):
+    Qt would abort (exit 134); the app says there is no screen. Where Qt's X11 libraries are
+    missing, that is what it says instead, also in one line."""
+    free = next(n for n in range(990, 1100) if not Path(f"/tmp/.X11-unix/X{n}").exists())
+    env = {**_env_without_display(), "DISPLAY": f":{free}", "HOME": str(tmp_path)}
+    env.pop("QT_QPA_PLATFORM", None)
+    done = subprocess.run(APP, env=env, capture_output=True, text=True, timeout=50)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.count("\n") == 1 and "inlet receive CODE" in done.stderr
+    assert f"':{free}'" in done.stderr or "X11 library" in done.stderr

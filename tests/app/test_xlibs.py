@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from inlet.app.xlibs import missing_x_library, needs_xcb
+from inlet.app.xlibs import display_answers, missing_x_library, needs_xcb
 
 PLUGIN = Path("/opt/qt/plugins/platforms/libqxcb.so")
 
@@ -43,3 +43,17 @@ def test_nothing_to_say_when_the_plugin_loads_or_fails_otherwise():
 )
 def test_only_where_qt_will_use_xcb(env, platform, expected):
     assert needs_xcb(env, platform) is expected
+
+
+def test_the_display_is_asked_only_when_there_is_one():
+    asked = []
+    assert display_answers({"DISPLAY": ":5"}, lambda d: asked.append(d) or False) is False
+    assert display_answers({}, lambda d: asked.append(d) or False) is True
+    assert asked == [":5"]
+
+
+def test_no_libxcb_to_ask_with_leaves_it_to_qt():
+    def missing(display: str) -> bool:
+        raise OSError("libxcb.so.1: cannot open shared object file")
+
+    assert display_answers({"DISPLAY": ":5"}, missing) is True
