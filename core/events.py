@@ -38,9 +38,10 @@ class FileProgress:
     size: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileInfo:
-    """One file of a transfer as listed in the sender's metadata."""
+    """One file of a transfer as listed in the sender's metadata (a million of them for one
+    file list: slots keep each 40 bytes smaller)."""
 
     name: str
     size: int

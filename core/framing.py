@@ -32,8 +32,12 @@ READY = b"READY"
 MiB = 1 << 20
 #: Largest decrypted (and, when compressed, decompressed) data message accepted.
 MAX_DATA_PAYLOAD = 8 * MiB
-#: Largest JSON control message accepted (metadata, hash list, plans): grows with the file list.
-MAX_CONTROL_PAYLOAD = 64 * MiB
+#: Largest metadata accepted: a million files (messages.MAX_FILES) of 256 bytes an entry on
+#: average (names of ~200 bytes). The caps of the messages after it follow from its file list
+#: (messages.hash_list_limit and the functions after it).
+MAX_METADATA_PAYLOAD = 256 * MiB
+#: Largest JSON control message of any kind (the metadata is the largest).
+MAX_CONTROL_PAYLOAD = MAX_METADATA_PAYLOAD
 #: Largest small control message (an Inlet per-file hash).
 MAX_SHORT_CONTROL_PAYLOAD = 64 * 1024
 #: Largest chunk a sender may put in one data message (what ftransfer 1.0.1 sends, too).
@@ -107,6 +111,13 @@ class FrameBuffer:
                 self._start, self._end = 0, held
                 return
         self._compact()
+
+    def trim(self) -> None:
+        """Give back a large buffer at once when it is empty (it held a big control message):
+        not kept while the application acts on that message (70 MiB for a million files)."""
+        if self._end == self._start and len(self._buf) > _SHRINK_ABOVE:
+            self._buf = bytearray(_SHRINK_TO)
+            self._start = self._end = 0
 
     def _compact(self) -> None:
         """Move the unparsed bytes to the front of the buffer."""

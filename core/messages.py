@@ -6,6 +6,14 @@ types (a bool is not an int), values out of range. Nothing else escapes, whateve
 (deep nesting, a 10,000-digit number, NaN). Unknown keys are ignored, as ftransfer 1.0.1 does.
 Which message is expected is decided by the connection, from the position in the stream; these
 functions never guess a message's kind from its content.
+
+The peer's JSON is never loaded whole: each parser reads it with `jsonscan.Reader`, checking the
+shape as it goes and building only what it returns, so a message costs about what its result
+does (a file list ~2.5x its JSON; a junk message is refused at its first wrong value). The
+entries of the large messages (file list, hash list, plan, start positions) are read a whole
+entry at a time by one regular expression in the form Inlet and ftransfer 1.0.1 write them;
+any other spelling is read value by value, with the same checks. How large each message may be
+follows from the file list: see `hash_list_limit` and the functions after it.
 """
 
 from __future__ import annotations
@@ -13,12 +21,13 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from .errors import ProtocolError
 from .events import FileInfo
+from .jsonscan import MAX_STRING_BYTES, STRING_BODY, Reader, Skipped, decode_string
 
 #: Refused as absurd: more files than this in one transfer.
 MAX_FILES = 1_000_000
@@ -54,38 +63,107 @@ class StreamMetadata:
     compressed: bool
     is_message: bool
     inlet_version: int | None  # the extension version the sender offers, None if it does not
+    #: Bytes the names took in the message: what later messages' caps follow from.
+    name_bytes: int = 0
+
+
+# -- how large each control message may be ---------------------------------------------------
+
+_SLACK = 64 * 1024
+#: A name may be spelled up to 3x as long in a later message as in the metadata (a 4-byte
+#: UTF-8 character sent raw there and as a ``\ud83d\ude00`` pair later).
+_RESPELLED = 3
+
+
+def name_bytes(names: Iterable[str]) -> int:
+    """How many bytes the names take as Inlet writes them in JSON (quotes included)."""
+    return sum(len(json.encoder.encode_basestring_ascii(name)) for name in names)
+
+
+def hash_list_limit(file_count: int, names: int) -> int:
+    """Largest legacy hash list accepted after a metadata of ``file_count`` files whose names
+    took ``names`` bytes: each entry is a name and ``: "<64 hex digits>", ``. ftransfer 1.0.1
+    sends 76 MiB for a million files, more than any fixed cap small enough to be safe."""
+    return _SLACK + file_count * 80 + _RESPELLED * names
+
+
+def plan_limit(file_count: int, names: int) -> int:
+    """Largest resume plan accepted: per file a name, two lengths and two SHA-256s."""
+    return _SLACK + file_count * 220 + _RESPELLED * names
+
+
+def accept_limit(file_count: int) -> int:
+    """Largest answer to a plan: one start position (at most 20 characters) per file."""
+    return _SLACK + file_count * 24
+
+
+def reply_limit(file_count: int, names: int) -> int:
+    """Largest final reply: a short text and at most every file's name."""
+    return _SLACK + file_count * 8 + _RESPELLED * names
 
 
 # -- decoding helpers ---------------------------------------------------------------------------
 
-
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKey(f"the key {key[:80]!r} appears twice")
-        result[key] = value
-    return result
+_WS = rb"[ \t\n\r]*"
+_INT = rb"(0|[1-9][0-9]{0,15})"  # up to 16 digits: anything longer is out of range anyway
+_HEX = rb'"([0-9a-fA-F]{64})"'
 
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
+def _entry_pattern(*parts: bytes) -> re.Pattern[bytes]:
+    """One entry of a large message as Inlet and ftransfer write it: the parts in order,
+    whitespace allowed around each, ending with the separator that follows (group -1)."""
+    return re.compile(_WS + _WS.join(parts) + _WS)
 
 
-def load_json(payload: bytes, what: str) -> Any:
-    """Decode the peer's JSON strictly; any failure becomes a ProtocolError naming ``what``."""
-    try:
-        return json.loads(
-            payload.decode("utf-8"),
-            object_pairs_hook=_unique_keys,
-            parse_constant=_no_constants,
+_NAME = rb'"(' + STRING_BODY + rb')"'
+#: ``{"filename": "...", "size": N, "offset": N}`` and the ``, `` or ``]`` after it, exactly as
+#: Python's json.dumps writes it (Inlet, ftransfer 1.0.1): twice as fast as allowing spaces.
+_FILE_ENTRY_EXACT = re.compile(
+    rb'\{"filename": "([^"\\\x00-\x1f]*)", "size": '
+    + (_INT + rb', "offset": ' + _INT + rb"\}(, |\])")
+)
+#: The same entry with any whitespace (or escapes in the name).
+_FILE_ENTRY = _entry_pattern(
+    rb"\{", rb'"filename"', b":", _NAME, b",", rb'"size"', b":", _INT, b",", rb'"offset"', b":",
+    _INT, rb"\}", rb"([,\]])",
+)  # fmt: skip
+#: ``"name": "<sha256>"`` and the ``, `` or ``}`` after it, as json.dumps writes it.
+_HASH_ENTRY_EXACT = re.compile(rb'"([^"\\\x00-\x1f]*)": ' + _HEX + rb"(, |\})")
+#: The same with any whitespace (or escapes in the name).
+_HASH_ENTRY = _entry_pattern(_NAME, b":", _HEX, rb"([,}])")
+#: ``"name": {"bytes": N, "sha256": "..."}`` (no checkpoint) and the ``,`` or ``}`` after it.
+_PLAN_ENTRY = _entry_pattern(
+    _NAME, b":", rb"\{", rb'"bytes"', b":", _INT, b",", rb'"sha256"', b":", _HEX, rb"\}", rb"([,}])"
+)
+#: One start position and the ``,`` or ``]`` after it.
+_START = _entry_pattern(rb"(null|0|[1-9][0-9]{0,17})", rb"([,\]])")
+_OPEN_OBJECT, _CLOSE_OBJECT, _OPEN_ARRAY, _CLOSE_ARRAY, _COLON = b"{}[]:"
+
+
+_OTHER_VALUES = frozenset(b'["-0123456789tfn')
+
+
+def _reader(payload: bytes, what: str) -> Reader:
+    """A reader of ``payload``, which must hold a JSON object."""
+    reader = Reader(bytes(payload), what)
+    if reader.peek() != _OPEN_OBJECT:
+        if reader.peek() in _OTHER_VALUES:
+            raise ProtocolError(f"The {what} from the peer is not a JSON object.")
+        raise reader.error("expected an object")
+    return reader
+
+
+_SHORT_NAME = 4096  # a plain ASCII name this short needs none of `_name`'s checks
+
+
+def _name(raw: bytes, what: str) -> str:
+    """A name as an entry pattern matched it (the same checks as `Reader.string`)."""
+    if len(raw) > MAX_STRING_BYTES:
+        raise ProtocolError(
+            f"The {what} from the peer holds a name of {len(raw):,} bytes "
+            f"(at most {MAX_STRING_BYTES:,} are allowed): {raw[:40]!r}…"
         )
-    except (ValueError, RecursionError) as err:  # UnicodeDecodeError is a ValueError
-        raise ProtocolError(f"The {what} from the peer is not valid JSON: {err}") from None
+    return decode_string(raw, f"a name in the {what}")
 
 
 def _dump(obj: Any) -> bytes:
@@ -94,12 +172,6 @@ def _dump(obj: Any) -> bytes:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _object(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ProtocolError(f"The {what} from the peer is not a JSON object.")
-    return value
 
 
 def _hex64(value: Any, what: str) -> str:
@@ -137,36 +209,34 @@ def build_metadata(
     return _dump(meta)
 
 
+_METADATA_FIELDS = frozenset(
+    {"type", "file_count", "total_size", "compressed", "compressor", "is_message"}
+)
+
+
 def parse_metadata(payload: bytes) -> StreamMetadata:
     """Validate the metadata: the file list must tile the unified stream exactly."""
-    meta = _object(load_json(payload, "metadata"), "metadata")
+    reader = _reader(payload, "metadata")
+    meta: dict[str, Any] = {}
+    listed: tuple[list[FileInfo], int, int] | None = None
+    for key in reader.members():
+        if key == "files":
+            listed = _read_files(reader, meta.get("file_count"))
+        elif key == "inlet":
+            meta[key] = _read_small_object(reader, ("version",))
+        elif key in _METADATA_FIELDS:
+            meta[key] = reader.value()
+        else:
+            reader.skip()
+    reader.finish()
     if meta.get("type") != "stream":
         raise ProtocolError(f"The metadata has type {meta.get('type')!r:.40}, not 'stream'.")
-    raw_files = meta.get("files")
-    if not isinstance(raw_files, list):
+    if listed is None:
         raise ProtocolError("The metadata has no list of files.")
+    files, position, names = listed
     count = _bounded_int(meta.get("file_count"), "metadata's file_count", 0, MAX_FILES)
-    if count != len(raw_files):
-        raise ProtocolError(f"The metadata announces {count} files but lists {len(raw_files)}.")
-    files: list[FileInfo] = []
-    position = 0
-    for i, entry in enumerate(raw_files):
-        if not isinstance(entry, dict):
-            raise ProtocolError(f"File #{i} in the metadata is not a JSON object.")
-        name = entry.get("filename")
-        if not isinstance(name, str):
-            raise ProtocolError(f"File #{i} in the metadata has no text filename.")
-        size = _bounded_int(entry.get("size"), f"size of {name[:80]!r}", 0, MAX_STREAM_SIZE)
-        offset = _bounded_int(entry.get("offset"), f"offset of {name[:80]!r}", 0, MAX_STREAM_SIZE)
-        if offset != position:
-            raise ProtocolError(
-                f"The offset of {name[:80]!r} is {offset}, but the files before it end at "
-                f"{position}: the file list does not tile the stream."
-            )
-        position += size
-        if position > MAX_STREAM_SIZE:
-            raise ProtocolError(f"The transfer is larger than {MAX_STREAM_SIZE} bytes.")
-        files.append(FileInfo(name, size, offset))
+    if count != len(files):
+        raise ProtocolError(f"The metadata announces {count} files but lists {len(files)}.")
     total = _bounded_int(meta.get("total_size"), "metadata's total_size", 0, MAX_STREAM_SIZE)
     if total != position:
         raise ProtocolError(
@@ -186,7 +256,122 @@ def parse_metadata(payload: bytes) -> StreamMetadata:
         raise ProtocolError("The metadata's 'is_message' is not true or false.")
     if is_message and len(files) != 1:
         raise ProtocolError(f"A text message must be exactly one file, not {len(files)}.")
-    return StreamMetadata(tuple(files), total, compressed, is_message, _inlet_version(meta))
+    return StreamMetadata(
+        tuple(files), total, compressed, is_message, _inlet_version(meta), name_bytes=names
+    )
+
+
+def _read_files(reader: Reader, declared: Any) -> tuple[list[FileInfo], int, int]:
+    """The ``files`` array: (files, where the stream ends, bytes of the names). Each entry is
+    checked as it is read: an object with a text name, sizes in range, offsets that tile."""
+    if reader.peek() != _OPEN_ARRAY:
+        raise ProtocolError("The metadata has no list of files.")
+    # A count given before the list bounds it; after it, `parse_metadata` compares the two.
+    most = declared if _is_int(declared) and 0 <= declared < MAX_FILES else MAX_FILES
+    files: list[FileInfo] = []
+    append = files.append
+    position = 0
+    entries = _file_entries(reader)
+    for name, size, offset in entries:
+        if len(files) == most:
+            raise ProtocolError(
+                f"The metadata lists more than {most:,} files"
+                + (" (its file_count)." if most != MAX_FILES else ", more than Inlet accepts.")
+            )
+        if offset != position:
+            raise ProtocolError(
+                f"The offset of {name[:80]!r} is {offset}, but the files before it end at "
+                f"{position}: the file list does not tile the stream."
+            )
+        position += size
+        if position > MAX_STREAM_SIZE:
+            raise ProtocolError(f"The transfer is larger than {MAX_STREAM_SIZE} bytes.")
+        append(FileInfo(name, size, offset))
+    return files, position, reader.names_read
+
+
+def _file_entries(reader: Reader) -> Iterator[tuple[str, int, int]]:
+    """The ``files`` array's entries as (name, size, offset), in order; afterwards the
+    reader is past the array and ``reader.names_read`` holds the bytes the names took."""
+    data = reader.data
+    names = index = 0
+    reader.pos += 1
+    if reader.peek() == _CLOSE_ARRAY:
+        reader.pos += 1
+        reader.names_read = 0
+        return
+    pos = reader.pos
+    while True:
+        # A run of entries in the usual spelling, matched one after the other at C speed.
+        for entry in _FILE_ENTRY_EXACT.finditer(data, pos):
+            if entry.start() != pos:
+                break
+            raw, size_digits, offset_digits, end = entry.groups()
+            if len(raw) <= _SHORT_NAME and raw.isascii():
+                name = raw.decode("ascii")
+            else:
+                name = _name(raw, "metadata")
+            names += len(raw) + 2
+            pos = entry.end()
+            index += 1
+            yield name, int(size_digits), int(offset_digits)
+            if end == b"]":
+                reader.pos, reader.names_read = pos, names
+                return
+        # Then one in another spelling (spaces, escapes, other keys, or not an entry at all).
+        entry = _FILE_ENTRY.match(data, pos)
+        if entry is not None:
+            raw, size_digits, offset_digits, end = entry.groups()
+            names += len(raw) + 2
+            pos = entry.end()
+            yield _name(raw, "metadata"), int(size_digits), int(offset_digits)
+            last = end == b"]"
+        else:
+            reader.pos = pos
+            name, size, offset, raw_len = _read_file_entry(reader, index)
+            names += raw_len
+            yield name, size, offset
+            last = reader.end_of(_CLOSE_ARRAY)
+            pos = reader.pos
+        index += 1
+        if last:
+            reader.pos, reader.names_read = pos, names
+            return
+
+
+def _read_file_entry(reader: Reader, i: int) -> tuple[str, int, int, int]:
+    """One file entry in any spelling: (name, size, offset, bytes of the name)."""
+    if reader.peek() != _OPEN_OBJECT:
+        raise ProtocolError(f"File #{i} in the metadata is not a JSON object.")
+    entry: dict[str, Any] = {}
+    raw_len = 0
+    for key in reader.members():
+        if key in ("filename", "size", "offset"):
+            entry[key] = reader.value()
+            if key == "filename":
+                raw_len = reader.last_raw_len
+        else:
+            reader.skip()
+    name = entry.get("filename")
+    if not isinstance(name, str):
+        raise ProtocolError(f"File #{i} in the metadata has no text filename.")
+    size = _bounded_int(entry.get("size"), f"size of {name[:80]!r}", 0, MAX_STREAM_SIZE)
+    offset = _bounded_int(entry.get("offset"), f"offset of {name[:80]!r}", 0, MAX_STREAM_SIZE)
+    return name, size, offset, raw_len
+
+
+def _read_small_object(reader: Reader, keys: Sequence[str]) -> dict[str, Any] | Skipped | Any:
+    """An object of a few plain values (unknown keys dropped); anything else as `value` reads
+    it."""
+    if reader.peek() != _OPEN_OBJECT:
+        return reader.value()
+    found: dict[str, Any] = {}
+    for key in reader.members():
+        if key in keys:
+            found[key] = reader.value()
+        else:
+            reader.skip()
+    return found
 
 
 def _inlet_version(meta: dict[str, Any]) -> int | None:
@@ -211,10 +396,64 @@ def build_stream_hashes(hashes: Mapping[str, str]) -> bytes:
     return _dump(dict(hashes))
 
 
-def parse_stream_hashes(payload: bytes) -> dict[str, str]:
-    """The legacy hash message: a JSON object ``{filename: sha256_hex}``."""
-    hashes = _object(load_json(payload, "hash list"), "hash list")
-    return {name: _hex64(sha, f"hash of {name[:80]!r}") for name, sha in hashes.items()}
+def parse_stream_hashes(payload: bytes, file_count: int = MAX_FILES) -> dict[str, str]:
+    """The legacy hash message: a JSON object ``{filename: sha256_hex}`` of at most
+    ``file_count`` entries (one per file sent)."""
+    reader = _reader(payload, "hash list")
+    hashes: dict[str, str] = {}
+    for name, sha in _hash_entries(reader):
+        if name in hashes:
+            raise ProtocolError(
+                f"The hash list from the peer is not valid JSON: the key {name[:80]!r} appears "
+                "twice."
+            )
+        if len(hashes) == file_count:
+            raise ProtocolError(
+                f"The sender's hash list has more entries than the {file_count:,} files it sent."
+            )
+        hashes[name] = sha if sha.islower() else sha.lower()
+    reader.finish()
+    return hashes
+
+
+def _hash_entries(reader: Reader) -> Iterator[tuple[str, str]]:
+    """The hash list's (name, hash) pairs in order (a hash is 64 hex digits, maybe upper
+    case); afterwards the reader is past the object."""
+    data = reader.data
+    reader.pos += 1
+    if reader.peek() == _CLOSE_OBJECT:
+        reader.pos += 1
+        return
+    pos = reader.pos
+    while True:
+        for entry in _HASH_ENTRY_EXACT.finditer(data, pos):  # the usual spelling, at C speed
+            if entry.start() != pos:
+                break
+            raw, digits, end = entry.groups()
+            name = raw.decode("ascii") if len(raw) <= _SHORT_NAME and raw.isascii() else None
+            pos = entry.end()
+            yield name or _name(raw, "hash list"), digits.decode("ascii")
+            if end == b"}":
+                reader.pos = pos
+                return
+        entry = _HASH_ENTRY.match(data, pos)  # spaces or escapes
+        if entry is not None:
+            raw, digits, end = entry.groups()
+            pos = entry.end()
+            yield _name(raw, "hash list"), digits.decode("ascii")
+            last = end == b"}"
+        else:  # anything else, value by value
+            reader.pos = pos
+            if reader.peek() != ord('"'):
+                raise reader.error("expected a key in quotes")
+            name = reader.string()
+            reader.expect(_COLON)
+            yield name, _hex64(reader.value(), f"hash of {name[:80]!r}")
+            last = reader.end_of(_CLOSE_OBJECT)
+            pos = reader.pos
+        if last:
+            reader.pos = pos
+            return
 
 
 def build_file_hash(index: int, sha256: str) -> bytes:
@@ -234,7 +473,9 @@ def parse_file_hash(payload: bytes, expected_index: int) -> str:
     exact = _FILE_HASH.fullmatch(payload)
     if exact is not None and int(exact[1]) == expected_index:
         return exact[2].decode("ascii")
-    message = _object(load_json(payload, "file hash"), "file hash")
+    reader = _reader(payload, "file hash")
+    message = _read_small_object(reader, ("type", "index", "sha256"))
+    reader.finish()
     if message.get("type") != "inlet_hash":
         raise ProtocolError(
             f"Expected an inlet_hash message, got type {message.get('type')!r:.40}."
@@ -284,7 +525,17 @@ def check_plan(have: Mapping[str, Any], files: Sequence[FileInfo]) -> dict[str, 
 
 def parse_plan(payload: bytes, files: Sequence[FileInfo]) -> dict[str, HeldPrefix]:
     """The receiver's resume plan: which prefix of which file it already holds."""
-    message = _object(load_json(payload, "resume plan"), "resume plan")
+    reader = _reader(payload, "resume plan")
+    message: dict[str, Any] = {}
+    plan: dict[str, HeldPrefix] | None = None
+    for key in reader.members():
+        if key == "have":
+            plan = _read_have(reader, _first_sizes(files))
+        elif key in ("type", "version"):
+            message[key] = reader.value()
+        else:
+            reader.skip()
+    reader.finish()
     if message.get("type") != "inlet_plan":
         raise ProtocolError(
             f"Expected an inlet_plan message, got type {message.get('type')!r:.40}."
@@ -292,28 +543,87 @@ def parse_plan(payload: bytes, files: Sequence[FileInfo]) -> dict[str, HeldPrefi
     version = message.get("version")
     if version != INLET_VERSION or not _is_int(version):
         raise ProtocolError(f"The receiver answered with Inlet extension version {version!r:.20}.")
-    have = _object(message.get("have"), "plan's 'have'")
-    sizes = _first_sizes(files)
+    if plan is None:
+        raise ProtocolError("The plan's 'have' from the peer is not a JSON object.")
+    return plan
+
+
+def _read_have(reader: Reader, sizes: Mapping[str, int]) -> dict[str, HeldPrefix]:
+    """The plan's ``have``: offered name -> held prefix (each name once, so at most one entry
+    per offered file)."""
+    if reader.peek() != _OPEN_OBJECT:
+        raise ProtocolError("The plan's 'have' from the peer is not a JSON object.")
+    data = reader.data
     plan: dict[str, HeldPrefix] = {}
-    for name, entry in have.items():
+    match = _PLAN_ENTRY.match
+    reader.pos += 1
+    last = reader.peek() == _CLOSE_OBJECT
+    pos = reader.pos + last
+    while not last:
+        entry = match(data, pos)
+        if entry is not None:
+            raw, length, sha, end = entry.groups()
+            name = _name(raw, "resume plan")
+            held = {"bytes": int(length), "sha256": sha.decode("ascii")}
+            pos = entry.end()
+            last = end == b"}"
+        else:
+            reader.pos = pos
+            if reader.peek() != ord('"'):
+                raise reader.error("expected a key in quotes")
+            name = reader.string()
+            reader.expect(_COLON)
+            held = _read_plan_entry(reader)
+            last = reader.end_of(_CLOSE_OBJECT)
+            pos = reader.pos
+        if name in plan:
+            raise ProtocolError(
+                f"The resume plan from the peer is not valid JSON: the key {name[:80]!r} "
+                "appears twice."
+            )
         if name not in sizes:
             raise ProtocolError(f"The receiver's plan names {name[:80]!r}, which was not offered.")
-        entry = _object(entry, f"plan entry for {name[:80]!r}")
-        length = _bounded_int(entry.get("bytes"), f"held length of {name[:80]!r}", 0, sizes[name])
-        checkpoint = None
-        if entry.get("checkpoint") is not None:
-            cp = _object(entry["checkpoint"], f"checkpoint of {name[:80]!r}")
-            # A checkpoint is a shorter, non-empty prefix of the same held bytes.
-            cp_length = _bounded_int(
-                cp.get("bytes"), f"checkpoint length of {name[:80]!r}", 1, length - 1
-            )
-            checkpoint = HeldPrefix(
-                cp_length, _hex64(cp.get("sha256"), f"checkpoint hash of {name[:80]!r}")
-            )
-        plan[name] = HeldPrefix(
-            length, _hex64(entry.get("sha256"), f"prefix hash of {name[:80]!r}"), checkpoint
-        )
+        plan[name] = _held_prefix(name, held, sizes[name])
+    reader.pos = pos
     return plan
+
+
+def _read_plan_entry(reader: Reader) -> dict[str, Any] | Any:
+    """A plan entry in any spelling: its plain values, and its checkpoint's."""
+    if reader.peek() != _OPEN_OBJECT:
+        return reader.value()
+    entry: dict[str, Any] = {}
+    for key in reader.members():
+        if key == "checkpoint":
+            entry[key] = _read_small_object(reader, ("bytes", "sha256"))
+        elif key in ("bytes", "sha256"):
+            entry[key] = reader.value()
+        else:
+            reader.skip()
+    return entry
+
+
+def _held_prefix(name: str, entry: Any, size: int) -> HeldPrefix:
+    if not isinstance(entry, dict):
+        raise ProtocolError(f"The plan entry for {name[:80]!r} from the peer is not a JSON object.")
+    length = _bounded_int(entry.get("bytes"), f"held length of {name[:80]!r}", 0, size)
+    checkpoint = None
+    cp = entry.get("checkpoint")
+    if cp is not None:
+        if not isinstance(cp, dict):
+            raise ProtocolError(
+                f"The checkpoint of {name[:80]!r} from the peer is not a JSON object."
+            )
+        # A checkpoint is a shorter, non-empty prefix of the same held bytes.
+        cp_length = _bounded_int(
+            cp.get("bytes"), f"checkpoint length of {name[:80]!r}", 1, length - 1
+        )
+        checkpoint = HeldPrefix(
+            cp_length, _hex64(cp.get("sha256"), f"checkpoint hash of {name[:80]!r}")
+        )
+    return HeldPrefix(
+        length, _hex64(entry.get("sha256"), f"prefix hash of {name[:80]!r}"), checkpoint
+    )
 
 
 def build_accept(starts: Sequence[int | None]) -> bytes:
@@ -349,7 +659,16 @@ def check_starts(
 def parse_accept(
     payload: bytes, files: Sequence[FileInfo], plan: Mapping[str, HeldPrefix]
 ) -> tuple[int | None, ...]:
-    message = _object(load_json(payload, "plan answer"), "plan answer")
+    reader = _reader(payload, "plan answer")
+    message: dict[str, Any] = {}
+    for key in reader.members():
+        if key == "start":
+            message[key] = _read_starts(reader, len(files))
+        elif key == "type":
+            message[key] = reader.value()
+        else:
+            reader.skip()
+    reader.finish()
     if message.get("type") != "inlet_accept":
         raise ProtocolError(
             f"Expected an inlet_accept message, got type {message.get('type')!r:.40}."
@@ -361,6 +680,37 @@ def parse_accept(
         return check_starts(starts, files, plan)
     except ValueError as err:
         raise ProtocolError(f"The sender's plan answer is not possible: {err}") from None
+
+
+def _read_starts(reader: Reader, count: int) -> list[Any] | Any:
+    """The plan answer's ``start`` array (at most ``count`` plain values), or what `value`
+    reads if it is not an array."""
+    if reader.peek() != _OPEN_ARRAY:
+        return reader.value()
+    data = reader.data
+    starts: list[Any] = []
+    match = _START.match
+    reader.pos += 1
+    last = reader.peek() == _CLOSE_ARRAY
+    pos = reader.pos + last
+    while not last:
+        if len(starts) == count:
+            raise ProtocolError(
+                f"The sender's plan answer has more start positions than the {count:,} files."
+            )
+        entry = match(data, pos)
+        if entry is not None:
+            digits, end = entry.groups()
+            starts.append(None if digits == b"null" else int(digits))
+            pos = entry.end()
+            last = end == b"]"
+        else:
+            reader.pos = pos
+            starts.append(reader.value())
+            last = reader.end_of(_CLOSE_ARRAY)
+            pos = reader.pos
+    reader.pos = pos
+    return starts
 
 
 def _lengths(held: HeldPrefix) -> tuple[int, ...]:
@@ -412,15 +762,39 @@ def build_retry_request(failed_files: Sequence[str], attempt: int) -> bytes:
 
 
 def parse_reply(payload: bytes, files: Sequence[FileInfo]) -> dict[str, Any]:
-    """The receiver's answer after the end marker. A retry request must name offered files."""
-    reply = _object(load_json(payload, "reply"), "reply")
+    """The receiver's answer after the end marker (its plain values; a container other than
+    the list of files is dropped unread). That list may name each offered file once."""
+    reader = _reader(payload, "reply")
+    reply: dict[str, Any] = {}
+    for key in reader.members():
+        if key == "failed_files":
+            reply[key] = _read_names(reader, files)
+        elif not isinstance(value := reader.value(), Skipped):
+            reply[key] = value
+    reader.finish()
+    names = reply.get("failed_files")
     if reply.get("type") == "retry_request":
-        names = reply.get("failed_files")
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise ProtocolError("The receiver's retry request has no list of file names.")
-        known = _first_sizes(files)
-        unknown = [n for n in names if n not in known]
-        if unknown:
-            raise ProtocolError(f"The receiver asks to resend {unknown[0][:80]!r}, never offered.")
         _bounded_int(reply.get("attempt"), "retry attempt", 1, 1_000_000)
     return reply
+
+
+def _read_names(reader: Reader, files: Sequence[FileInfo]) -> list[str] | Any:
+    """A reply's ``failed_files``: offered names, each once, kept as the file list's own
+    strings (not a second copy of each); another value as `value` reads it."""
+    if reader.peek() != _OPEN_ARRAY:
+        return reader.value()
+    offered = {f.name: f.name for f in files}
+    names: list[str] = []
+    for _ in reader.items():
+        name = reader.value()
+        if not isinstance(name, str):
+            raise ProtocolError("The receiver's reply lists something else than file names.")
+        known = offered.pop(name, None)
+        if known is None:
+            raise ProtocolError(
+                f"The receiver's reply names {name[:80]!r}, never offered (or named twice)."
+            )
+        names.append(known)
+    return names

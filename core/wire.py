@@ -35,6 +35,7 @@ from .framing import (
     CHALLENGE_SIZE,
     MAX_CONTROL_PAYLOAD,
     MAX_DATA_PAYLOAD,
+    MAX_METADATA_PAYLOAD,
     MAX_SEND_CHUNK,
     MAX_SHORT_CONTROL_PAYLOAD,
     PUBLIC_KEY_SIZE,
@@ -333,6 +334,8 @@ class _Connection:
         self._plain: bytearray | None = None  # see ReceiverConnection(reuse_buffers=...)
         self._state = _State.WAIT_PEER_KEY
         self._files: tuple[FileInfo, ...] = ()
+        #: Bytes the file list's names take in JSON: the later messages' caps follow from it.
+        self._name_bytes = 0
         self._stream: _Stream | None = None
         self._extension = False
 
@@ -635,11 +638,13 @@ class ReceiverConnection(_Connection):
         elif state is _State.WAIT_CHALLENGE:
             return self._on_challenge()
         elif state is _State.WAIT_METADATA:
-            payload = self._read_sealed("the metadata", MAX_CONTROL_PAYLOAD)
+            payload = self._read_sealed("the metadata", MAX_METADATA_PAYLOAD)
             if payload is None:
                 return False
             meta = messages.parse_metadata(payload)
+            self._in.trim()  # the list's ciphertext is not kept while the receiver checks it
             self._files = meta.files
+            self._name_bytes = meta.name_bytes
             self._compressed = meta.compressed
             self._offered = meta.inlet_version is not None
             self._events.append(
@@ -649,7 +654,9 @@ class ReceiverConnection(_Connection):
             )
             self._state = _State.APP_ACCEPT
         elif state is _State.WAIT_SENDER_ACCEPT:
-            payload = self._read_sealed("the answer to the resume plan", MAX_CONTROL_PAYLOAD)
+            payload = self._read_sealed(
+                "the answer to the resume plan", messages.accept_limit(len(self._files))
+            )
             if payload is None:
                 return False
             starts = messages.parse_accept(payload, self._files, self._plan)
@@ -688,11 +695,13 @@ class ReceiverConnection(_Connection):
         if stream.per_file_hashes and stream.finished():
             return self._on_end_marker()
         if not stream.per_file_hashes and stream.finished():
-            payload = self._read_sealed("the hash list", MAX_CONTROL_PAYLOAD)
+            limit = messages.hash_list_limit(len(self._files), self._name_bytes)
+            payload = self._read_sealed("the hash list", limit)
             if payload is None:
                 return False
             stream.started = True
-            self._events.append(StreamHashes(messages.parse_stream_hashes(payload)))
+            hashes = messages.parse_stream_hashes(payload, len(self._files))
+            self._events.append(StreamHashes(hashes))
             self._state = _State.WAIT_END
             return True
         if stream.hash_due():
@@ -808,9 +817,14 @@ class SenderConnection(_Connection):
         payload = messages.build_metadata(
             infos, compressed=self._compress, is_message=is_message, extension=self._offer_extension
         )
-        if len(payload) > MAX_CONTROL_PAYLOAD:
-            raise ValueError("The file list is too long for one transfer; send fewer files.")
+        if len(payload) > MAX_METADATA_PAYLOAD:
+            raise ValueError(
+                f"The file list is {len(payload) / framing.MiB:.0f} MiB as sent, more than the "
+                f"{MAX_METADATA_PAYLOAD // framing.MiB} MiB a receiver accepts for "
+                f"{len(infos):,} files; send fewer files at once."
+            )
         self._files = tuple(infos)
+        self._name_bytes = messages.name_bytes(f.name for f in infos)
         self._send_sealed(payload)
         self._state = _State.WAIT_READY
 
@@ -924,7 +938,8 @@ class SenderConnection(_Connection):
         elif state is _State.WAIT_READY:
             return self._on_ready()
         elif state is _State.WAIT_REPLY:
-            payload = self._read_sealed("the receiver's reply", MAX_CONTROL_PAYLOAD)
+            limit = messages.reply_limit(len(self._files), self._name_bytes)
+            payload = self._read_sealed("the receiver's reply", limit)
             if payload is None:
                 return False
             reply = ReceiverReply(messages.parse_reply(payload, self._files))
@@ -955,7 +970,8 @@ class SenderConnection(_Connection):
         if length == framing.NONCE_SIZE and not self._offer_extension:
             raise ProtocolError("The receiver answered with a sealed message instead of READY.")
         if length == framing.NONCE_SIZE:
-            payload = self._read_sealed("the resume plan", MAX_CONTROL_PAYLOAD)
+            limit = messages.plan_limit(len(self._files), self._name_bytes)
+            payload = self._read_sealed("the resume plan", limit)
             if payload is None:
                 return False
             self._plan = messages.parse_plan(payload, self._files)

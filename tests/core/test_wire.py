@@ -17,7 +17,12 @@ from hypothesis import strategies as st
 from inlet.core import framing, messages, wire
 from inlet.core.errors import InletError, ProtocolError, WrongTokenError
 from inlet.core.events import FileInfo
-from inlet.core.framing import MAX_CONTROL_PAYLOAD, MAX_DATA_PAYLOAD, plain_frame
+from inlet.core.framing import (
+    MAX_CONTROL_PAYLOAD,
+    MAX_DATA_PAYLOAD,
+    MAX_METADATA_PAYLOAD,
+    plain_frame,
+)
 from inlet.core.session import SessionCipher, derive_session_key, public_key_bytes
 
 TOKEN = "ocean-tiger"
@@ -819,9 +824,9 @@ def test_four_gib_frame_is_refused_at_once(state: str) -> None:
 @pytest.mark.parametrize(
     ("state", "cap"),
     [
-        ("metadata", MAX_CONTROL_PAYLOAD),
+        ("metadata", MAX_METADATA_PAYLOAD),
         ("data", MAX_DATA_PAYLOAD),
-        ("hash list", MAX_CONTROL_PAYLOAD),
+        ("hash list", messages.hash_list_limit(1, len('"f0"'))),
     ],
 )
 def test_frame_just_over_its_cap_is_refused(state: str, cap: int) -> None:
