@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from inlet.core import messages, wire
+from inlet.core import jsonscan, messages, wire
 from inlet.core.errors import ProtocolError
 from inlet.core.events import FileInfo
 from inlet.core.framing import MAX_METADATA_PAYLOAD, MiB
@@ -136,7 +136,11 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], Callable[[bytes], object], str]] =
 
 
 @pytest.mark.parametrize("case", list(HOSTILE), ids=lambda c: c)
-def test_a_hostile_control_message_is_refused_clearly_and_cheaply(case: str) -> None:
+def test_a_hostile_control_message_is_refused_clearly_and_cheaply(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Fewer values to walk before the budget says no (tracemalloc makes each one slow).
+    monkeypatch.setattr(jsonscan, "MAX_UNKNOWN_VALUES", 10_000)
     make, parse, error = HOSTILE[case]
     payload = make()
     peak, result = _traced_peak(lambda: parse(payload))
