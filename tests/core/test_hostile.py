@@ -448,7 +448,7 @@ CASES: dict[str, Case] = {
     "metadata-4gib": Case(
         "metadata frame length 4 GiB",
         lambda p: (p.raw(sealed_header(0xFFFFFFFF)), p.wait_closed()),
-        "the metadata of 4294967295 bytes; at most 64 MiB is allowed",
+        "the metadata of 4294967295 bytes; at most 256 MiB is allowed",
         resumable=False,
     ),
     "key-4gib": Case(
