@@ -209,6 +209,13 @@ def _send(args: argparse.Namespace) -> int:
         sender = Sender.for_paths(args.paths, options)
     sender.listen()
     print(f"inlet receive {sender.code}", flush=True)
+    if not sender.pake:
+        print(
+            "inlet: warning: this is an ftransfer-compatible code; anyone who can connect can "
+            "try guesses of it offline (drop --no-ext for an Inlet code that resists that).",
+            file=sys.stderr,
+            flush=True,
+        )
     # Log lines quote what receivers said: escaped, so no peer can drive this terminal.
     sender.serve(log=lambda line: print(safe_text(line, limit=None), file=sys.stderr, flush=True))
     return EXIT_OK

@@ -1,8 +1,17 @@
-"""Transfer codes: ``HOST:TOKEN``, or ``HOST:PORT:TOKEN`` off the default port.
+"""Transfer codes: ``HOSTS:TOKEN``, or ``HOSTS:PORT:TOKEN`` off the default port.
 
-The token is both the password of the handshake and the thing a person reads aloud, so Inlet
-makes it from short common words. ftransfer's two words carry about 15 bits; Inlet's four words
-from a list of 256 carry 32.
+HOSTS is one address or several joined by ``,`` (IPv6 in brackets): a sender with a Tailscale
+and a LAN address puts both in, and the receiver tries them side by side.
+
+The token is the password of the handshake and what a person reads aloud, and its form says
+which handshake to run (docs/PROTOCOL.md, 2):
+
+- an **Inlet code** starts with a number: ``7-amber-ocean-tiger-river`` (a digit and four
+  words from a list of 256: 35.3 bits). Both ends run SPAKE2, so a guess can only be tried
+  against the running sender, one connection per guess.
+- anything else is an **ftransfer code** (its two words, ``ocean-tiger``, or the eight words
+  of ``inlet send --no-ext``: 64 bits): the handshake of ftransfer 1.0.1, whose token can be
+  checked offline by anyone who connected once, so it must be long.
 """
 
 from __future__ import annotations
@@ -14,7 +23,12 @@ from dataclasses import dataclass
 from .errors import CodeError
 
 DEFAULT_PORT = 15820
-TOKEN_WORDS = 4
+#: Words in an Inlet (PAKE) token, after its digit.
+PAKE_WORDS = 4
+#: Words in a generated ftransfer-compatible token (``--no-ext``): 64 bits, since each guess
+#: of such a token can be checked offline.
+LEGACY_WORDS = 8
+TOKEN_WORDS = PAKE_WORDS
 
 # 256 short, distinct, easy-to-spell words: 8 bits each.
 WORDS = tuple(
@@ -42,27 +56,49 @@ WORDS = tuple(
 
 _PORT = re.compile(r"^[0-9]{1,5}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.~-]*$")
+_PAKE_TOKEN = re.compile(r"^[0-9]+-[A-Za-z0-9_.~-]+$")
 _HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
+
+
+def is_pake_token(token: str) -> bool:
+    """True for an Inlet code's token (a number, ``-``, then words): run SPAKE2."""
+    return _PAKE_TOKEN.match(token) is not None
 
 
 @dataclass(frozen=True)
 class TransferCode:
-    """A parsed code: where the sender listens and the token both sides share."""
+    """A parsed code: where the sender listens and the token both sides share.
+
+    ``host`` is the first (preferred) address; ``more_hosts`` the others the sender listed.
+    """
 
     host: str
     port: int
     token: str
+    more_hosts: tuple[str, ...] = ()
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        return (self.host, *self.more_hosts)
+
+    @property
+    def pake(self) -> bool:
+        """The code's form asks for Inlet's own handshake (SPAKE2), not ftransfer's."""
+        return is_pake_token(self.token)
 
     def __str__(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        hosts = ",".join(f"[{h}]" if ":" in h else h for h in self.hosts)
         if self.port == DEFAULT_PORT:
-            return f"{host}:{self.token}"
-        return f"{host}:{self.port}:{self.token}"
+            return f"{hosts}:{self.token}"
+        return f"{hosts}:{self.port}:{self.token}"
 
 
-def generate_token(words: int = TOKEN_WORDS) -> str:
-    """A fresh random token: ``words`` words of 8 bits each, joined by ``-``."""
-    return "-".join(secrets.choice(WORDS) for _ in range(words))
+def generate_token(words: int = PAKE_WORDS, *, pake: bool = True) -> str:
+    """A fresh random token. ``pake``: an Inlet code, a digit then ``words`` words (8 bits
+    each); otherwise an ftransfer-compatible one of `LEGACY_WORDS` words (64 bits)."""
+    if not pake:
+        return "-".join(secrets.choice(WORDS) for _ in range(LEGACY_WORDS))
+    return "-".join([str(secrets.randbelow(10)), *(secrets.choice(WORDS) for _ in range(words))])
 
 
 def parse_code(text: str) -> TransferCode:
@@ -79,22 +115,8 @@ def parse_code(text: str) -> TransferCode:
         raise CodeError("The code is empty.")
     if " " in code:
         raise CodeError(f"The code {code!r} contains spaces.")
-    if code.startswith("["):
-        end = code.find("]")
-        if end < 0:
-            raise CodeError(f"The code {code!r} opens '[' for an IPv6 address but never closes it.")
-        host, rest = code[1:end], code[end + 1 :]
-        if ":" not in host:
-            raise CodeError(f"{host!r} in brackets is not an IPv6 address.")
-        if not rest.startswith(":"):
-            raise CodeError(f"The code {code!r} needs ':' and the token after the address.")
-        pieces = rest[1:].split(":")
-    else:
-        if ":" not in code:
-            raise CodeError(f"The code {code!r} has no ':'; it looks like HOST:TOKEN.")
-        host, *pieces = code.split(":")
-        if not _HOSTNAME.match(host):
-            raise CodeError(f"{host!r} is not a host name or IP address.")
+    hosts, rest = _hosts(code)
+    pieces = rest.split(":")
     if len(pieces) == 1:
         port, token = DEFAULT_PORT, pieces[0]
     elif len(pieces) == 2:
@@ -107,4 +129,35 @@ def parse_code(text: str) -> TransferCode:
         raise CodeError(f"The code {code!r} has no token after the ':'.")
     if not _TOKEN.match(token):
         raise CodeError(f"The token {token!r} contains characters a code never has.")
-    return TransferCode(host=host, port=port, token=token)
+    return TransferCode(host=hosts[0], port=port, token=token, more_hosts=tuple(hosts[1:]))
+
+
+def _hosts(code: str) -> tuple[list[str], str]:
+    """The addresses at the front of ``code`` (``,``-separated, IPv6 in brackets) and what
+    follows the ``:`` after them."""
+    hosts: list[str] = []
+    rest = code
+    while True:
+        if rest.startswith("["):
+            end = rest.find("]")
+            if end < 0:
+                raise CodeError(
+                    f"The code {code!r} opens '[' for an IPv6 address but never closes it."
+                )
+            host, rest = rest[1:end], rest[end + 1 :]
+            if ":" not in host:
+                raise CodeError(f"{host!r} in brackets is not an IPv6 address.")
+        else:
+            cut = min((i for i in (rest.find(","), rest.find(":")) if i >= 0), default=-1)
+            if cut < 0:
+                raise CodeError(f"The code {code!r} has no ':'; it looks like HOST:TOKEN.")
+            host, rest = rest[:cut], rest[cut:]
+            if not _HOSTNAME.match(host):
+                raise CodeError(f"{host!r} is not a host name or IP address.")
+        hosts.append(host)
+        if rest.startswith(","):
+            rest = rest[1:]
+            continue
+        if not rest.startswith(":"):
+            raise CodeError(f"The code {code!r} needs ':' and the token after the address.")
+        return hosts, rest[1:]

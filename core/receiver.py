@@ -349,6 +349,7 @@ class _Session:
             private_key=self.options.private_key,
             extension=self.options.extension,
             reuse_buffers=True,  # each chunk is written and hashed before the next event
+            pake=receiver.code.pake,  # the code's form says which handshake (PROTOCOL.md, 2)
         )
         self.lock: TransferLockManager | None = None
         self.lock_created = False

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import wire
-from .codes import DEFAULT_PORT, TransferCode, generate_token
+from .codes import DEFAULT_PORT, TransferCode, generate_token, is_pake_token
 from .errors import InletError, PeerGoneError, ProtocolError, TransferTimeoutError, WrongTokenError
 from .events import FileInfo
 from .peertext import safe_text
@@ -86,7 +86,16 @@ class Sender:
         self.offers = offers
         self.options = options
         self.is_message = is_message
-        self.token = options.token or generate_token()
+        self.token = options.token or generate_token(pake=options.extension)
+        #: The token's form decides the handshake (docs/PROTOCOL.md, 2): an Inlet code runs
+        #: SPAKE2; an ftransfer-style one (``--no-ext``) ftransfer's, guessable offline.
+        self.pake = is_pake_token(self.token)
+        if self.pake and not options.extension:
+            raise InletError(
+                f"The token {self.token!r} is an Inlet code (it starts with a number), which an "
+                "ftransfer receiver cannot use.",
+                "Drop --no-ext, or give a token that does not start with a number.",
+            )
         self._server: socket.socket | None = None
         self.code: TransferCode | None = None
         self._gate: _Gate | None = None
@@ -215,6 +224,9 @@ class Sender:
             else:
                 log(f"A handshake from {address} failed: {err}")
             gate.sleep(hold)  # the slot stays taken: every guess costs time
+            if self.pake and isinstance(err, WrongTokenError):
+                with contextlib.suppress(OSError):
+                    conn.sendall(wire.denied_signal())  # so the receiver says "wrong code"
             return None
         finally:
             gate.release_slot()
@@ -378,7 +390,10 @@ class _SenderSession:
         self.sock = sock
         self.offers = sender.offers
         self.conn = wire.SenderConnection(
-            sender.token, extension=sender.options.extension, compress=sender.options.compress
+            sender.token,
+            extension=sender.options.extension,
+            compress=sender.options.compress,
+            pake=sender.pake,
         )
 
     def _flush(self) -> None:

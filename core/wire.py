@@ -20,7 +20,7 @@ from __future__ import annotations
 import hmac
 import os
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
@@ -44,6 +44,7 @@ from .framing import (
     plain_frame,
 )
 from .messages import MAX_FILES, HeldPrefix
+from .pake import CONFIRM_SIZE, MESSAGE_SIZE, PakeHandshake, PakeKeys, confirms
 from .session import SessionCipher, challenge_answer, derive_session_key, public_key_bytes
 
 __all__ = [
@@ -66,6 +67,7 @@ __all__ = [
     "StreamHashes",
     "WireUsageError",
     "busy_signal",
+    "denied_signal",
 ]
 
 #: What an Inlet sender says, instead of its public key, to a receiver that connects while it
@@ -76,6 +78,16 @@ BUSY = b"BUSY"
 def busy_signal() -> bytes:
     """The bytes a busy sender sends to an extra connection before closing it."""
     return plain_frame(BUSY)
+
+
+#: What an Inlet sender says, in its own handshake, to a receiver whose key confirmation was
+#: wrong (docs/PROTOCOL.md, 2.1): the receiver can then say "wrong code" instead of "gone".
+DENY = b"DENY"
+
+
+def denied_signal() -> bytes:
+    """The bytes a sender sends, before closing, to a receiver that used a wrong code (PAKE)."""
+    return plain_frame(DENY)
 
 
 #: A compressed data message may be a little larger than what it expands to (blosc header and
@@ -297,6 +309,7 @@ class _State(Enum):
     DONE = "done"
     # receiver
     WAIT_CHALLENGE = "waiting for the challenge"
+    WAIT_CONFIRM = "waiting for the sender's key confirmation"
     WAIT_METADATA = "waiting for the metadata"
     APP_ACCEPT = "waiting for accept()"
     WAIT_SENDER_ACCEPT = "waiting for the sender's answer to the plan"
@@ -321,9 +334,14 @@ class _Connection:
     #: What it means when the peer breaks that silence, per state.
     _SILENT_WHY: ClassVar[Mapping[_State, str]] = {}
 
-    def __init__(self, token: str, private_key: X25519PrivateKey | None) -> None:
+    def __init__(
+        self, token: str, private_key: X25519PrivateKey | None, pake: PakeHandshake | None = None
+    ) -> None:
         self._token = token
-        self._private_key = private_key or X25519PrivateKey.generate()
+        #: Inlet's handshake (SPAKE2) when the code says so; else ftransfer's X25519 one.
+        self._pake = pake
+        self._keys: PakeKeys | None = None
+        self._private_key = (private_key or X25519PrivateKey.generate()) if pake is None else None
         self._in = FrameBuffer()
         self._out: list[bytes] = []  # frames (and frame parts) queued for the peer, in order
         self._out_bytes = 0
@@ -467,6 +485,17 @@ class _Connection:
             derive_session_key(self._private_key, peer_public, self._token)
         )
 
+    def _start_pake_session(self, peer_message: bytes) -> PakeKeys:
+        assert self._pake is not None
+        self._keys = self._pake.finish(peer_message)
+        self._cipher = SessionCipher(self._keys.session_key)
+        return self._keys
+
+    @property
+    def uses_pake(self) -> bool:
+        """True when this connection runs Inlet's SPAKE2 handshake (docs/PROTOCOL.md, 2.1)."""
+        return self._pake is not None
+
     def _read_sealed(self, what: str, limit: int, *, reuse: bool = False) -> Any:
         """One sealed message, decrypted; a failed tag here means damage or tampering.
 
@@ -538,8 +567,13 @@ class ReceiverConnection(_Connection):
         private_key: X25519PrivateKey | None = None,
         extension: bool = True,
         reuse_buffers: bool = False,
+        pake: bool = False,
+        pake_entropy: Callable[[int], bytes] | None = None,
     ) -> None:
-        super().__init__(token, private_key)
+        """``pake``: run Inlet's SPAKE2 handshake (the code's form says which; see
+        `codes.TransferCode.pake`); ``private_key`` / ``pake_entropy`` are test seams."""
+        handshake = PakeHandshake(token, sender=False, entropy=pake_entropy) if pake else None
+        super().__init__(token, private_key, handshake)
         self._extension_allowed = extension
         #: ``reuse_buffers``: data messages are decrypted into one buffer, so a `FileData`'s
         #: ``data`` is a view that is valid only until the next `next_event` call (the
@@ -629,14 +663,11 @@ class ReceiverConnection(_Connection):
                     f"Expected the sender's public key of {PUBLIC_KEY_SIZE} bytes, but the peer "
                     f"announced {len(BUSY)}."
                 )
-            key = self._in.read_plain("the sender's public key", exact=PUBLIC_KEY_SIZE)
-            if key is None:
-                return False
-            self._start_session(key)
-            self._send_plain(public_key_bytes(self._private_key))
-            self._state = _State.WAIT_CHALLENGE
+            return self._on_sender_hello()
         elif state is _State.WAIT_CHALLENGE:
             return self._on_challenge()
+        elif state is _State.WAIT_CONFIRM:
+            return self._on_sender_confirm()
         elif state is _State.WAIT_METADATA:
             payload = self._read_sealed("the metadata", MAX_METADATA_PAYLOAD)
             if payload is None:
@@ -669,6 +700,56 @@ class ReceiverConnection(_Connection):
             return self._on_end_marker()
         else:  # pragma: no cover - every other state is silent or final
             raise WireUsageError(f"next_event() while {state.value}")
+        return True
+
+    def _on_sender_hello(self) -> bool:
+        """The sender's first message: its X25519 key (ftransfer) or its SPAKE2 message."""
+        length = self._in.peek_length()
+        if self._pake is None and length == MESSAGE_SIZE:
+            raise WrongTokenError(
+                "The sender runs Inlet's own handshake, but this code is an ftransfer code "
+                "(an Inlet code's words start with a number)."
+            )
+        if self._pake is not None and length == PUBLIC_KEY_SIZE:
+            raise WrongTokenError(
+                "The sender runs ftransfer's handshake, but this code is an Inlet code "
+                "(its words start with a number)."
+            )
+        if self._pake is None:
+            key = self._in.read_plain("the sender's public key", exact=PUBLIC_KEY_SIZE)
+            if key is None:
+                return False
+            self._start_session(key)
+            self._send_plain(public_key_bytes(self._private_key))
+            self._state = _State.WAIT_CHALLENGE
+            return True
+        message = self._in.read_plain("the sender's SPAKE2 message", exact=MESSAGE_SIZE)
+        if message is None:
+            return False
+        keys = self._start_pake_session(message)
+        self._send_plain(self._pake.message())
+        self._send_plain(keys.receiver_confirm)
+        self._state = _State.WAIT_CONFIRM
+        return True
+
+    def _on_sender_confirm(self) -> bool:
+        if self._in.peek_length() == len(DENY):
+            frame = self._in.read_plain("the sender's verdict", exact=len(DENY))
+            if frame is None:
+                return False
+            if frame == DENY:
+                raise WrongTokenError("The sender did not accept the code.")
+            raise ProtocolError("The sender's key confirmation is 4 bytes, not 32.")
+        confirm = self._in.read_plain("the sender's key confirmation", exact=CONFIRM_SIZE)
+        if confirm is None:
+            return False
+        assert self._keys is not None
+        if not confirms(self._keys.sender_confirm, confirm):
+            raise WrongTokenError(
+                "The sender could not confirm the code: it does not know it (a wrong address, "
+                "or someone else is listening there)."
+            )
+        self._state = _State.WAIT_METADATA
         return True
 
     def _on_challenge(self) -> bool:
@@ -784,8 +865,13 @@ class SenderConnection(_Connection):
         challenge: bytes | None = None,
         extension: bool = True,
         compress: bool = False,
+        pake: bool = False,
+        pake_entropy: Callable[[int], bytes] | None = None,
     ) -> None:
-        super().__init__(token, private_key)
+        """``pake``: run Inlet's SPAKE2 handshake instead of ftransfer's (the code's form tells
+        the receiver which); ``private_key``, ``challenge``, ``pake_entropy``: test seams."""
+        handshake = PakeHandshake(token, sender=True, entropy=pake_entropy) if pake else None
+        super().__init__(token, private_key, handshake)
         if challenge is not None and len(challenge) != CHALLENGE_SIZE:
             raise ValueError(f"The challenge must be {CHALLENGE_SIZE} bytes.")
         self._challenge = challenge or os.urandom(CHALLENGE_SIZE)
@@ -797,7 +883,10 @@ class SenderConnection(_Connection):
     def start(self) -> None:
         """Queue our public key: the first bytes of the conversation."""
         self._require(_State.IDLE)
-        self._send_plain(public_key_bytes(self._private_key))
+        if self._pake is not None:
+            self._send_plain(self._pake.message())
+        else:
+            self._send_plain(public_key_bytes(self._private_key))
         self._state = _State.WAIT_PEER_KEY
 
     def send_metadata(self, files: Iterable[Any], is_message: bool = False) -> None:
@@ -918,13 +1007,31 @@ class SenderConnection(_Connection):
 
     def _step(self) -> bool:
         state = self._state
-        if state is _State.WAIT_PEER_KEY:
+        if state is _State.WAIT_PEER_KEY and self._pake is not None:
+            message = self._in.read_plain("the receiver's SPAKE2 message", exact=MESSAGE_SIZE)
+            if message is None:
+                return False
+            self._start_pake_session(message)
+            self._state = _State.WAIT_ANSWER
+        elif state is _State.WAIT_PEER_KEY:
             key = self._in.read_plain("the receiver's public key", exact=PUBLIC_KEY_SIZE)
             if key is None:
                 return False
             self._start_session(key)
             self._send_sealed(self._challenge)
             self._state = _State.WAIT_ANSWER
+        elif state is _State.WAIT_ANSWER and self._pake is not None:
+            confirm = self._in.read_plain("the receiver's key confirmation", exact=CONFIRM_SIZE)
+            if confirm is None:
+                return False
+            assert self._keys is not None
+            if not confirms(self._keys.receiver_confirm, confirm):
+                raise WrongTokenError(
+                    "The receiver's key confirmation does not match: it does not know the code."
+                )
+            self._send_plain(self._keys.sender_confirm)
+            self._events.append(Authenticated())
+            self._state = _State.APP_METADATA
         elif state is _State.WAIT_ANSWER:
             answer = self._in.read_plain("the challenge answer", exact=CHALLENGE_SIZE)
             if answer is None:

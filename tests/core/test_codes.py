@@ -54,11 +54,40 @@ def test_code_round_trips_through_str():
     assert str(TransferCode("h", DEFAULT_PORT, "t")) == "h:t"
 
 
-def test_generated_tokens_carry_at_least_32_bits():
+def test_generated_inlet_tokens_are_a_digit_and_four_words_and_pake():
     assert len(set(WORDS)) == len(WORDS) == 256
     token = generate_token()
+    digit, *words = token.split("-")
+    assert digit.isdigit() and len(digit) == 1
+    assert all(w in WORDS for w in words)
+    assert math.log2(10) + len(words) * math.log2(len(WORDS)) >= 35
+    code = parse_code(f"h:{token}")
+    assert code.token == token and code.pake
+    assert len({generate_token() for _ in range(50)}) > 45
+
+
+def test_generated_legacy_tokens_carry_64_bits_and_are_not_pake():
+    token = generate_token(pake=False)
     words = token.split("-")
     assert all(w in WORDS for w in words)
-    assert len(words) * math.log2(len(WORDS)) >= 32
-    assert parse_code(f"h:{token}").token == token
-    assert len({generate_token() for _ in range(50)}) > 45
+    assert len(words) * math.log2(len(WORDS)) >= 64
+    assert not parse_code(f"h:{token}").pake
+
+
+@pytest.mark.parametrize(
+    ("token", "pake"),
+    [("7-amber-ocean-tiger-river", True), ("42-x", True), ("ocean-tiger", False), ("7", False)],
+)
+def test_the_token_form_chooses_the_handshake(token: str, pake: bool) -> None:
+    assert parse_code(f"10.0.0.1:{token}").pake is pake
+
+
+def test_a_code_carries_several_addresses():
+    code = parse_code("100.64.0.7,192.168.1.5,[fd7a:115c:a1e0::5]:40000:7-a-b")
+    assert code.hosts == ("100.64.0.7", "192.168.1.5", "fd7a:115c:a1e0::5")
+    assert code.host == "100.64.0.7" and code.port == 40000 and code.token == "7-a-b"
+    assert parse_code(str(code)) == code
+    assert str(code) == "100.64.0.7,192.168.1.5,[fd7a:115c:a1e0::5]:40000:7-a-b"
+    assert parse_code("[::1],10.0.0.2:tok").hosts == ("::1", "10.0.0.2")
+    with pytest.raises(CodeError, match="not a host"):
+        parse_code("10.0.0.1,,10.0.0.2:tok")

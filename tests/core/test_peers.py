@@ -29,22 +29,32 @@ def receive(code: str, dest: Path, on_event=None, **options) -> TransferResult:
     return Receiver(parse_code(code), dest, ReceiverOptions(**options), on_event=on_event).run()
 
 
-def test_wrong_token_against_a_real_sender(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("extra", "wrong_token", "said"),
+    [
+        ((), "3-wrong-words-typed-here", "The sender did not accept the code."),
+        (("--no-ext",), "wrong-words", "the token in the code does not match the sender's"),
+    ],
+    ids=["inlet-code", "no-ext"],
+)
+def test_wrong_token_against_a_real_sender(
+    tmp_path: Path, extra: tuple[str, ...], wrong_token: str, said: str
+) -> None:
     source = write_random(tmp_path / "src" / "a.bin", 10_000, seed=1)
-    sender = start_sender(source)
+    sender = start_sender(source, *extra)
     try:
-        wrong = sender.code.rsplit(":", 1)[0] + ":wrong-words"
+        wrong = sender.code.rsplit(":", 1)[0] + ":" + wrong_token
         result = receive(wrong, tmp_path / "dest")
         assert not (tmp_path / "dest").exists() or not any((tmp_path / "dest").iterdir())
         right = receive(sender.code, tmp_path / "dest")  # the sender is still there after it
     finally:
         sender.stop()
     assert not result.ok and not result.resumable
-    assert "the token in the code does not match the sender's" in result.error
+    assert said in result.error
     assert "Either you or the sender typed the code wrong" in result.error
     assert right.ok, right.error
     record(
-        "wrong token (a real `inlet send`)",
+        f"wrong token (a real `{' '.join(('inlet send', *extra))}`)",
         "receiver with the right host and port, other words",
         1,
         f"“{result.error}” in {result.seconds:.2f} s; nothing written; the sender then serves "

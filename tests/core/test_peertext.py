@@ -74,7 +74,7 @@ def _serve_one_receiver_then_reply(code: str, message: str) -> None:
     """Receive from a real ``inlet send`` through the wire machine, then answer "failed" with
     ``message``: the receiver's words that the sender logs."""
     parsed = parse_code(code)
-    conn = wire.ReceiverConnection(parsed.token, extension=False)
+    conn = wire.ReceiverConnection(parsed.token, extension=False, pake=parsed.pake)
     with socket.create_connection((parsed.host, parsed.port), timeout=20) as sock:
         while True:
             event = conn.next_event()

@@ -15,6 +15,7 @@ import pytest
 from inlet.core import wire
 from inlet.core.codes import parse_code
 from inlet.core.framing import plain_frame
+from inlet.core.pake import PakeHandshake
 from inlet.core.receiver import Receiver, ReceiverOptions
 from inlet.core.sender import (
     FORGIVE_AFTER,
@@ -97,9 +98,13 @@ def read_frame(sock: socket.socket) -> bytes:
 
 
 def wrong_answer(sender: RunningSender) -> None:
-    """A stranger guesses: the legacy handshake with a made-up answer to the challenge."""
+    """A stranger guesses: SPAKE2 with a wrong code, or (legacy) a made-up challenge answer."""
     with sender.connect() as sock:
-        read_frame(sock)  # the sender's key
+        read_frame(sock)  # the sender's SPAKE2 message, or its X25519 key
+        if sender.sender.pake:
+            guess = PakeHandshake("1-wrong-guess", sender=False)
+            sock.sendall(plain_frame(guess.message()) + plain_frame(os.urandom(32)))
+            return
         sock.sendall(plain_frame(os.urandom(32)))
         read_frame(sock)  # nonce length 12 ... the sealed challenge starts
         sock.sendall(plain_frame(os.urandom(32)))
@@ -117,11 +122,11 @@ def test_a_trickle_is_cut_at_the_handshake_deadline(running) -> None:
     """A byte now and then resets no timer: the whole handshake has one deadline."""
     sender = running(handshake_timeout=0.5)
     with sender.connect() as sock:
-        read_frame(sock)
-        sock.sendall(b"\x00\x00\x00\x20")  # a 32-byte key is coming... one byte at a time
+        size = len(read_frame(sock))  # our first message is as long as the sender's
+        sock.sendall(size.to_bytes(4, "big"))  # it is coming... one byte at a time
         sock.settimeout(0.2)  # the trickle's pace: a byte per 0.2 s unless the sender hangs up
         closed = False
-        for _ in range(31):
+        for _ in range(size - 1):
             try:
                 sock.sendall(b"k")
                 closed = sock.recv(1) == b""
@@ -131,15 +136,17 @@ def test_a_trickle_is_cut_at_the_handshake_deadline(running) -> None:
                 closed = True
             if closed:
                 break
-    assert closed, "the sender still waited for the trickling peer after 31 bytes"
+    assert closed, "the sender still waited for the trickling peer after all but one byte"
     while not sender.logged("did not finish the handshake"):
         sender.thread.join(0.05)
 
 
+@pytest.mark.parametrize("extension", [True, False], ids=["inlet-code", "no-ext"])
 def test_thirty_bogus_connections_come_and_go_and_the_real_receiver_gets_through(
-    running, tmp_path: Path
+    running, tmp_path: Path, extension: bool
 ) -> None:
-    sender = running()
+    sender = running(extension=extension)
+    assert sender.sender.pake is extension
     for _ in range(25):  # more wrong answers than ever stopped the sender
         wrong_answer(sender)
     silent = [sender.connect() for _ in range(5)]
@@ -173,7 +180,7 @@ class Client:
 
     def __init__(self, sender: RunningSender, **kwargs: object) -> None:
         self.sock = sender.connect()
-        self.conn = wire.ReceiverConnection(sender.code.token, **kwargs)
+        self.conn = wire.ReceiverConnection(sender.code.token, pake=sender.code.pake, **kwargs)
 
     def event(self) -> object:
         while True:
