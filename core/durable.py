@@ -107,13 +107,16 @@ class SyncClock:
             self._finished = max(self._finished, number)
         return True
 
-    def sync_files(self, rels: Iterable[str]) -> list[tuple[str, OSError]]:
+    def sync_files(
+        self, rels: Iterable[str], *, check_present: bool = True
+    ) -> list[tuple[str, OSError]]:
         """Make the files at ``rels`` durable with as few syncs as possible; the (rel, error)
         pairs that failed.
 
         A missing file is a failure (nothing on disk vouches for it). An error of the
         whole-file-system sync (EIO; ENOSPC for delayed allocation) is reported for every
-        file, so no caller records or names bytes that might not be on disk.
+        file, so no caller records or names bytes that might not be on disk. ``check_present``
+        off: the caller checks each file itself right after (the group commit does).
         """
         rels = list(rels)
         if not self.enabled or not rels:
@@ -124,6 +127,8 @@ class SyncClock:
                 synced = self._syncfs()
             except OSError as err:
                 return [(rel, err) for rel in rels]
+            if synced and not check_present:
+                return []
             if synced:
                 failed = []
                 for rel in rels:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import UnsafeNameError
 from .store.destination import Destination
-from .store.folding import NameFolding
+from .store.folding import PROBE_FILENAME, NameFolding
 
 LOCK_FILENAME = ".transfer_lock.json"
 JOURNAL_FILENAME = ".transfer_lock.journal"
@@ -23,7 +23,9 @@ WARNINGS_LOG = "transfer_warnings.log"
 PART_SUFFIX = ".part"
 
 #: Names Inlet keeps for its own bookkeeping; a sender may not use them at any depth.
-RESERVED_NAMES = frozenset({LOCK_FILENAME, JOURNAL_FILENAME, LOCK_FILENAME + ".tmp"})
+RESERVED_NAMES = frozenset(
+    {LOCK_FILENAME, JOURNAL_FILENAME, LOCK_FILENAME + ".tmp", PROBE_FILENAME}
+)
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _SEPARATORS = re.compile(r"[/\\]")
@@ -244,10 +246,19 @@ class DestinationResolver:
         target = os.path.join(self._root, *parts)
         if state != self._DIR:  # a missing folder (or a file in its place) holds nothing
             return target, False, False
-        joined = "/".join(parts)
-        exists = self._exists(joined, name, parts[-1])
-        part_exists = self._exists(part_name(joined), name, None)
-        return target, exists, part_exists
+        leaf = parts[-1]
+        try:
+            with self.destination.folder("/".join(parts[:-1])) as folder:
+                found, part = folder.lstat(leaf), folder.lstat(part_name(leaf))
+        except OSError:  # the folder was swapped for a symlink since it was looked at
+            raise _through_symlink(name, parts[-2]) from None
+        if part is not None and stat.S_ISLNK(part.st_mode):
+            raise UnsafeNameError(
+                f"The unfinished file for {name!r} is a symlink in the destination."
+            )
+        if found is not None and stat.S_ISLNK(found.st_mode):
+            raise _through_symlink(name, leaf)
+        return target, found is not None, part is not None
 
     def _look(self, rel: str) -> int:
         try:
@@ -259,21 +270,6 @@ class DestinationResolver:
         if stat.S_ISLNK(st.st_mode):
             return self._SYMLINK
         return self._DIR if stat.S_ISDIR(st.st_mode) else self._OTHER
-
-    def _exists(self, rel: str, name: str, component: str | None) -> bool:
-        try:
-            st = self.destination.lstat(rel)
-        except OSError:
-            st = None
-        if st is None:
-            return False
-        if stat.S_ISLNK(st.st_mode):
-            if component is None:
-                raise UnsafeNameError(
-                    f"The unfinished file for {name!r} is a symlink in the destination."
-                )
-            raise _through_symlink(name, component)
-        return True
 
 
 def _through_symlink(name: str, component: str) -> UnsafeNameError:

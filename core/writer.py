@@ -37,6 +37,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import stat
 import sys
 import time
 from collections.abc import Callable
@@ -51,6 +52,7 @@ from .paths import WARNINGS_LOG, part_name, suffixed_name
 from .store.destination import (
     Destination,
     EscapeError,
+    Folder,
     NotRegularFileError,
     SharedFileError,
 )
@@ -432,14 +434,15 @@ class FileWriter:
         except OSError:
             return None
 
-    def _create_part(self, *, replace: bool) -> int:
+    def _create_part(self, *, replace: bool, keep_open: bool = False) -> int:
         """Create the ``.part`` exclusively (and its folders) and close it; returns 0.
 
         ``replace``: a ``.part`` standing there is stale (known before this session, or this
         writer's own) and is removed first. Without it, an existing ``.part`` means another
         file of this transfer has the same name here (a folder that ignores case or accents
         the probe missed) or something planted one meanwhile: this file fails.
-        Raises `_AlreadyFailed` when the file failed (reason logged)."""
+        Raises `_AlreadyFailed` when the file failed (reason logged). ``keep_open``: return
+        the descriptor (for writing) instead of closing it."""
         try:
             fd = self.destination.create(self._part, replace=replace)
         except FileExistsError:
@@ -466,8 +469,12 @@ class FileWriter:
         try:
             st = os.fstat(fd)
             self._part_id = (st.st_dev, st.st_ino)
-        finally:
+        except BaseException:
             os.close(fd)
+            raise
+        if keep_open:
+            return fd
+        os.close(fd)
         return 0
 
     def _take_over_part(self) -> int:
@@ -585,13 +592,14 @@ class FileWriter:
         The first chunk of a fresh file creates its ``.part`` (exclusively, with its folders);
         later opens check that it is still this writer's file and its length.
         """
-        if self._part_id is None:
-            self._create_part(replace=self._replace_stale)
+        if self._part_id is None:  # the first chunk of a fresh file: made and written at once
+            fd = self._create_part(replace=self._replace_stale, keep_open=True)
             self._deferred = False
-        try:
-            fd = self._open_part(os.O_WRONLY)
-        except (EscapeError, NotRegularFileError, SharedFileError, FileNotFoundError) as err:
-            raise _PartChanged(self._unusable_part(err)) from err
+        else:
+            try:
+                fd = self._open_part(os.O_WRONLY)
+            except (EscapeError, NotRegularFileError, SharedFileError, FileNotFoundError) as err:
+                raise _PartChanged(self._unusable_part(err)) from err
         try:
             held = os.fstat(fd).st_size
             if held < position:
@@ -658,11 +666,19 @@ class FileWriter:
             return False
         if self.status is FileStatus.PENDING:
             self._set_status(FileStatus.IN_PROGRESS)
+        if self._part_id is None and not self.size:
+            # a zero-byte file: its (empty) .part and its folders are made now
+            try:
+                self._create_part(replace=self._part_stat() is not None)
+            except _AlreadyFailed:
+                return False
+        # One walk to the folder for the whole naming: stat, rename, stat again.
+        folder_rel, _, part_leaf = self._part.rpartition("/")
         try:
-            self._prepare_part(sync=self.fsync and not synced)
-            final = self._place()
-        except _AlreadyFailed:
-            return False
+            with self.destination.folder(folder_rel) as folder:
+                self._prepare_part(folder, part_leaf, sync=self.fsync and not synced)
+                final_leaf = self._place(folder, part_leaf)
+                st = folder.lstat(final_leaf)
         except _PartChanged as err:
             self._fail(str(err))
             return False
@@ -672,16 +688,13 @@ class FileWriter:
         except OSError as err:
             self._os_failure(err, "could not be given its final name")
             return False
+        final = f"{folder_rel}/{final_leaf}" if folder_rel else final_leaf
         self._final = (
             self.filename if final == self.target else os.fspath(self.destination.path(final))
         )
         self.is_complete = True
         self.status = FileStatus.COMPLETED
         if self.lock_manager is not None:
-            try:
-                st = self.destination.lstat(final)
-            except OSError:
-                st = None
             self.lock_manager.mark_completed(
                 self.lock_key,
                 self.hasher.hexdigest(),
@@ -690,75 +703,71 @@ class FileWriter:
             )
         return True
 
-    def _prepare_part(self, *, sync: bool) -> None:
+    def _prepare_part(self, folder: Folder, part_leaf: str, *, sync: bool) -> None:
         """Make the ``.part`` exactly ``size`` bytes (zero-byte files too), durable if ``sync``."""
         if self._part_id is None:
-            if self.size:
-                raise _PartChanged("its .part is gone")
-            # a zero-byte file: its (empty) .part and folders are made now
-            self._create_part(replace=self._part_stat() is not None)
+            raise _PartChanged("its .part is gone")
         if not sync:  # one stat in the common case (a group sync made the bytes durable)
-            st = self._part_stat()
+            st = folder.lstat(part_leaf)
             if st is None:
                 raise _PartChanged("its .part is gone")
             if (st.st_dev, st.st_ino) != self._part_id:
                 raise _PartChanged("its .part was replaced by another file meanwhile")
             if st.st_size == self.size:
                 return
-        fd = self._open_part(os.O_RDWR)
+        fd = folder.open(part_leaf, os.O_RDWR)
         try:
-            held = os.fstat(fd).st_size
-            if held < self.size:
-                raise _PartChanged(f"its .part holds {held} of the {self.size} bytes written")
-            if held > self.size:
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino) != self._part_id:
+                raise _PartChanged("its .part was replaced by another file meanwhile")
+            if st.st_size < self.size:
+                raise _PartChanged(f"its .part holds {st.st_size} of the {self.size} bytes written")
+            if st.st_size > self.size:
                 os.ftruncate(fd, self.size)
             if sync:
                 os.fsync(fd)
         finally:
             os.close(fd)
 
-    def _place(self) -> str:
+    def _place(self, folder: Folder, part_leaf: str) -> str:
         """Move the ``.part`` to its final name following the overwrite choice (invariant 3);
-        returns that name, relative to the destination."""
-        target = self.target
+        returns that name (in the same folder)."""
+        target = self.target.rpartition("/")[2]
         if self.overwrite_mode:
-            if self.destination.is_folder(target):
-                self._log(f"a folder stands at {target}; the file keeps a suffixed name")
-                return self._claim_free_name(target)
+            st = folder.lstat(target)
+            if st is not None and stat.S_ISDIR(st.st_mode):
+                self._log(f"a folder stands at {self.target}; the file keeps a suffixed name")
+                return self._claim_free_name(folder, part_leaf, target)
             try:
-                self.destination.rename(self._part, target, replace=True)
+                folder.rename(part_leaf, target, replace=True)
                 return target
             except OSError as err:
-                if is_disk_full(err) or isinstance(err, EscapeError):
+                if is_disk_full(err):
                     raise
-                self._log(f"could not replace {target} ({err.strerror or err})")
-                return self._claim_free_name(target)
-        return self._claim_free_name(target)
+                self._log(f"could not replace {self.target} ({err.strerror or err})")
+        return self._claim_free_name(folder, part_leaf, target)
 
-    def _claim_free_name(self, target: str) -> str:
+    def _claim_free_name(self, folder: Folder, part_leaf: str, target: str) -> str:
         """``target`` or the first free ``name_N.ext``, taken without replacing anything."""
-        dest = self.destination
-        if self._resuming and _holds_exactly(dest, target, self.size, self.hasher.hexdigest()):
+        if self._resuming and _holds_exactly(folder, target, self.size, self.hasher.hexdigest()):
             # A crash after our own rename (or between link and unlink) but before the lock
             # said "completed": the file under the final name is this very content, so a
             # name_1 copy would be a duplicate.
-            self._log(f"{target} already holds exactly these verified bytes; kept it")
-            dest.unlink(self._part)
+            self._log(f"{self.target} already holds exactly these verified bytes; kept it")
+            folder.unlink(part_leaf)
             return target
-        n = 0
-        for _ in range(1000):
+        for n in range(1000):
             candidate = target if n == 0 else suffixed_name(target, n)
-            n += 1
-            if dest.lstat(candidate) is not None or (
-                n > 1 and dest.lstat(part_name(candidate)) is not None
+            if folder.lstat(candidate) is not None or (
+                n and folder.lstat(part_name(candidate)) is not None
             ):
                 continue
             try:
-                dest.rename(self._part, candidate, replace=False)
+                folder.rename(part_leaf, candidate, replace=False)
             except FileExistsError:
                 continue  # someone took the name meanwhile: look further
             return candidate
-        raise FileExistsError(errno.EEXIST, "no free name found", target)
+        raise FileExistsError(errno.EEXIST, "no free name found", self.target)
 
     # ----------------------------------------------------------------- retry and misc
     def reset_for_retry(self) -> None:
@@ -903,7 +912,8 @@ class GroupCommit:
         # (a zero-byte file has no bytes to sync: its empty .part is made when it is named)
         need = [w for w, _ in queue if w.fsync and w.size and not covered(w._sync_mark)]
         if clock is not None:
-            problems = clock.sync_files([w.part_rel for w in need])
+            # (finalize checks each .part right after, so the sync need not stat them)
+            problems = clock.sync_files([w.part_rel for w in need], check_present=False)
             failed = dict(problems)
         else:
             failed = {}
@@ -938,10 +948,10 @@ class _AlreadyFailed(Exception):
     """The file was failed (and logged) already; the caller just stops."""
 
 
-def _holds_exactly(dest: Destination, rel: str, size: int, sha256_hex: str) -> bool:
-    """``rel`` is a regular file of ``size`` bytes hashing to ``sha256_hex`` (read in chunks)."""
+def _holds_exactly(folder: Folder, leaf: str, size: int, sha256_hex: str) -> bool:
+    """``leaf`` is a regular file of ``size`` bytes hashing to ``sha256_hex`` (read in chunks)."""
     try:
-        fd = dest.open(rel)
+        fd = folder.open(leaf)
     except OSError:
         return False
     try:

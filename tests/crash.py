@@ -22,12 +22,12 @@ from pathlib import Path
 from inlet.core.errors import LockFileError
 from inlet.core.events import FileStatus
 from inlet.core.lock import TransferLockManager
-from inlet.core.paths import JOURNAL_FILENAME, LOCK_FILENAME, WARNINGS_LOG
+from inlet.core.paths import RESERVED_NAMES, WARNINGS_LOG
 
 from .helpers import sha256_file, wait_until
 from .proxy import FaultyProxy
 
-BOOKKEEPING = {LOCK_FILENAME, JOURNAL_FILENAME, LOCK_FILENAME + ".tmp", WARNINGS_LOG}
+BOOKKEEPING = RESERVED_NAMES | {WARNINGS_LOG}  # Inlet's own files in a destination
 
 
 def held_bytes(dest: Path) -> int:

@@ -23,7 +23,7 @@ import contextlib
 import errno
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import InletError
@@ -158,23 +158,25 @@ class Destination:
             )
 
     # ----------------------------------------------------------------- walking
-    @contextlib.contextmanager
-    def _parent(self, rel: str, *, create: bool = False) -> Iterator[tuple[int | None, str]]:
-        """(descriptor of ``rel``'s folder, last component); in the fallback (None, full path)."""
-        *folders, leaf = rel.split("/")
+    def folder(self, rel_folder: str, *, create: bool = False) -> Folder:
+        """The folder ``rel_folder`` ("" for the destination itself), walked to now, one
+        component at a time, never through a symlink; ``create`` makes what is missing.
+
+        A `Folder` is for one logical operation (name a file: stat, rename, stat again) and
+        is closed right after (``with``): holding it longer would let writes follow the
+        folder if someone moved it out of the destination meanwhile."""
+        folders = rel_folder.split("/") if rel_folder else []
         if not self._use_fd:
-            yield None, self._checked_path(folders, leaf, create)
-            return
+            return Folder(None, self._checked_path(folders, create), False)
         assert self._fd is not None, "the destination is closed"
         fd = self._fd
-        try:
-            for name in folders:
-                parent, fd = fd, self._fd  # _enter closes the parent, whatever happens
-                fd = self._enter(parent, name, create)
-            yield fd, leaf
-        finally:
-            if fd != self._fd:
-                os.close(fd)
+        for name in folders:
+            fd = self._enter(fd, name, create)
+        return Folder(fd, None, fd != self._fd)
+
+    def _leaf(self, rel: str, *, create: bool = False) -> tuple[Folder, str]:
+        folder, _, leaf = rel.rpartition("/")
+        return self.folder(folder, create=create), leaf
 
     def _enter(self, fd: int, name: str, create: bool) -> int:
         """Open folder ``name`` inside ``fd`` without following a symlink; closes ``fd``."""
@@ -189,25 +191,13 @@ class Destination:
                 return os.open(name, _DIR_FLAGS, dir_fd=fd)
             except OSError as err:
                 if err.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
-                    raise self._not_a_folder(fd, name) from err
+                    raise _not_a_folder(fd, name) from err
                 raise
         finally:
             if fd != self._fd:
                 os.close(fd)
 
-    @staticmethod
-    def _not_a_folder(fd: int | None, name: str) -> OSError:
-        try:
-            st = os.stat(name, dir_fd=fd, follow_symlinks=False)
-        except OSError:
-            st = None
-        if st is not None and stat.S_ISLNK(st.st_mode):
-            return EscapeError(errno.ELOOP, f"{os.path.basename(name)!r} is a symlink", name)
-        return NotADirectoryError(
-            errno.ENOTDIR, f"a file stands where the folder {os.path.basename(name)!r} should be"
-        )
-
-    def _checked_path(self, folders: list[str], leaf: str, create: bool) -> str:
+    def _checked_path(self, folders: list[str], create: bool) -> str:
         """The fallback walk: every folder on the way must be a real folder (lstat)."""
         current = os.fspath(self.root)
         for name in folders:
@@ -221,21 +211,20 @@ class Destination:
                     os.mkdir(current)
                 st = os.lstat(current)
             if not stat.S_ISDIR(st.st_mode) or stat.S_ISLNK(st.st_mode):
-                raise self._not_a_folder(None, current)
-        return os.path.join(current, leaf)
+                raise _not_a_folder(None, current)
+        return current
 
-    # ----------------------------------------------------------------- looking
+    # ----------------------------------------------------------------- one name at a time
     def lstat(self, rel: str) -> os.stat_result | None:
         """What stands at ``rel`` (a symlink is reported, not followed); None when nothing does.
 
         A symlink among the folders on the way raises `EscapeError`."""
         try:
-            with self._parent(rel) as (fd, leaf):
-                return os.stat(leaf, dir_fd=fd, follow_symlinks=False)
+            folder, leaf = self._leaf(rel)
         except (FileNotFoundError, NotADirectoryError):
             return None
-        except ValueError:  # a name the file system cannot encode
-            return None
+        with folder:
+            return folder.lstat(leaf)
 
     def exists(self, rel: str) -> bool:
         return self.lstat(rel) is not None
@@ -244,7 +233,6 @@ class Destination:
         st = self.lstat(rel)
         return st is not None and stat.S_ISDIR(st.st_mode)
 
-    # ----------------------------------------------------------------- files
     def open(
         self,
         rel: str,
@@ -254,59 +242,17 @@ class Destination:
         create_folders: bool = False,
         single_link: bool = False,
     ) -> int:
-        """Open the regular file at ``rel`` (a raw descriptor the caller closes).
-
-        Never follows a symlink, never blocks on a FIFO; anything but a regular file raises
-        `NotRegularFileError`, and with ``single_link`` a file with other hard links raises
-        `SharedFileError` (a ``.part`` or bookkeeping file Inlet takes over)."""
-        with self._parent(rel, create=create_folders) as (dirfd, leaf):
-            try:
-                fd = os.open(leaf, flags | _FILE_FLAGS, mode, dir_fd=dirfd)
-            except OSError as err:
-                # ELOOP: a symlink; EISDIR: a folder; ENXIO: a FIFO nobody reads
-                if err.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
-                    raise NotRegularFileError(
-                        err.errno, "not a regular file", os.fspath(self.path(rel))
-                    ) from err
-                raise
-            try:
-                st = os.fstat(fd)
-                if not stat.S_ISREG(st.st_mode):
-                    raise NotRegularFileError(
-                        errno.EINVAL, "not a regular file", os.fspath(self.path(rel))
-                    )
-                if single_link and st.st_nlink != 1:
-                    raise SharedFileError(
-                        errno.EMLINK,
-                        f"it has {st.st_nlink} hard links",
-                        os.fspath(self.path(rel)),
-                    )
-                if dirfd is None:  # the fallback: the handle must be the file checked
-                    checked = os.lstat(leaf)
-                    if (checked.st_dev, checked.st_ino) != (st.st_dev, st.st_ino):
-                        raise EscapeError(errno.ELOOP, "changed while opened", leaf)
-            except BaseException:
-                os.close(fd)
-                raise
-            return fd
+        """Open the regular file at ``rel`` (a raw descriptor the caller closes); see
+        `Folder.open`."""
+        folder, leaf = self._leaf(rel, create=create_folders)
+        with folder:
+            return folder.open(leaf, flags, mode=mode, single_link=single_link)
 
     def create(self, rel: str, *, mode: int = 0o644, replace: bool = False) -> int:
-        """Create ``rel`` exclusively (``O_EXCL``) for writing, making its folders.
-
-        ``replace``: remove what stands there first (a stale file or a symlink; never a folder,
-        a FIFO or a device, which raise); without
-        it an existing name raises FileExistsError, which is how a second file that the folder
-        considers the same name is caught."""
-        if replace:
-            st = self.lstat(rel)
-            if st is not None and not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
-                if stat.S_ISDIR(st.st_mode):
-                    raise IsADirectoryError(errno.EISDIR, "a folder stands there", rel)
-                # a FIFO, a device, a socket: not Inlet's, and not to be removed by it
-                raise NotRegularFileError(errno.EINVAL, "not a regular file", rel)
-            if st is not None:
-                self.unlink(rel)
-        return self.open(rel, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode=mode, create_folders=True)
+        """Create ``rel`` exclusively for writing, making its folders; see `Folder.create`."""
+        folder, leaf = self._leaf(rel, create=True)
+        with folder:
+            return folder.create(leaf, mode=mode, replace=replace)
 
     def read_bytes(self, rel: str) -> bytes:
         fd = self.open(rel)
@@ -330,55 +276,24 @@ class Destination:
 
     def unlink(self, rel: str) -> bool:
         """Remove the file (or symlink) at ``rel``; never a folder. False when nothing was there."""
-        with self._parent(rel) as (fd, leaf):
-            try:
-                os.unlink(leaf, dir_fd=fd)
-            except FileNotFoundError:
-                return False
-            except IsADirectoryError:
-                raise
-            except PermissionError:
-                st = os.stat(leaf, dir_fd=fd, follow_symlinks=False)
-                if stat.S_ISDIR(st.st_mode):  # POSIX reports EPERM/EISDIR for a folder
-                    raise IsADirectoryError(errno.EISDIR, "is a folder", leaf) from None
-                raise
-        return True
+        folder, leaf = self._leaf(rel)
+        with folder:
+            return folder.unlink(leaf)
 
     def make_folders(self, rel_folder: str) -> None:
         """Create ``rel_folder`` and its parents (iteratively: depth is no recursion)."""
         if rel_folder:
-            with self._parent(rel_folder + "/.", create=True):
-                pass
+            self.folder(rel_folder, create=True).close()
 
     def rename(self, src: str, dst: str, *, replace: bool) -> None:
-        """Move ``src`` to ``dst`` inside the folder.
-
-        ``replace``: an existing file at ``dst`` is replaced (never a folder: that fails).
-        Otherwise FileExistsError when anything stands at ``dst``: the name is claimed with
-        ``link`` (which fails if it exists) and the old name dropped; file systems without hard
-        links fall back to a checked rename."""
-        with self._parent(src) as (sfd, sleaf), self._parent(dst) as (dfd, dleaf):
-            if replace:
-                os.replace(sleaf, dleaf, src_dir_fd=sfd, dst_dir_fd=dfd)
-                return
-            try:
-                if sfd is None:
-                    os.link(sleaf, dleaf)
-                else:
-                    os.link(sleaf, dleaf, src_dir_fd=sfd, dst_dir_fd=dfd, follow_symlinks=False)
-            except FileExistsError:
-                raise
-            except OSError as err:
-                if err.errno not in _NO_HARDLINKS:
-                    raise
-                try:
-                    os.stat(dleaf, dir_fd=dfd, follow_symlinks=False)
-                except FileNotFoundError:
-                    os.rename(sleaf, dleaf, src_dir_fd=sfd, dst_dir_fd=dfd)
-                    return
-                raise FileExistsError(errno.EEXIST, "exists", dleaf) from err
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(sleaf, dir_fd=sfd)
+        """Move ``src`` to ``dst`` inside the destination (both in one folder); see
+        `Folder.rename`."""
+        src_folder, src_leaf = src.rpartition("/")[::2]
+        dst_folder, dst_leaf = dst.rpartition("/")[::2]
+        if src_folder != dst_folder:
+            raise ValueError("Inlet renames within one folder only")
+        with self.folder(src_folder) as folder:
+            folder.rename(src_leaf, dst_leaf, replace=replace)
 
     # ----------------------------------------------------------------- durability
     def fsync(self, rel: str) -> None:
@@ -395,15 +310,8 @@ class Destination:
         if os.name == "nt":
             return
         try:
-            with self._parent(f"{rel_folder}/." if rel_folder else ".") as (fd, leaf):
-                if fd is not None:
-                    os.fsync(fd)
-                    return
-                fd = os.open(os.path.dirname(leaf), os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+            with self.folder(rel_folder) as folder:
+                folder.sync()
         except OSError:
             pass  # a folder that cannot be synced is no reason to stop
 
@@ -415,3 +323,146 @@ class Destination:
         for rel in rels:
             with contextlib.suppress(OSError):
                 self.unlink(rel)
+
+
+class Folder:
+    """One folder inside the destination, reached by `Destination.folder` for one operation:
+    every method works on a single name in it, relative to its descriptor, never following a
+    symlink (in the fallback: by checked path, comparing identities after opening)."""
+
+    __slots__ = ("_fd", "_owned", "_path")
+
+    def __init__(self, fd: int | None, path: str | None, owned: bool) -> None:
+        self._fd, self._path, self._owned = fd, path, owned
+
+    def __enter__(self) -> Folder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._owned and self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def _at(self, leaf: str) -> str:
+        return leaf if self._path is None else os.path.join(self._path, leaf)
+
+    def lstat(self, leaf: str) -> os.stat_result | None:
+        """What stands at ``leaf`` (a symlink is reported, not followed); None when nothing."""
+        try:
+            return os.stat(self._at(leaf), dir_fd=self._fd, follow_symlinks=False)
+        except (FileNotFoundError, NotADirectoryError, ValueError):  # ValueError: unencodable
+            return None
+
+    def open(
+        self, leaf: str, flags: int = os.O_RDONLY, *, mode: int = 0o644, single_link: bool = False
+    ) -> int:
+        """Open the regular file ``leaf`` (a raw descriptor the caller closes).
+
+        Never follows a symlink, never blocks on a FIFO; anything but a regular file raises
+        `NotRegularFileError`, and with ``single_link`` a file with other hard links raises
+        `SharedFileError` (a ``.part`` or bookkeeping file Inlet takes over)."""
+        at = self._at(leaf)
+        try:
+            fd = os.open(at, flags | _FILE_FLAGS, mode, dir_fd=self._fd)
+        except OSError as err:
+            # ELOOP: a symlink; EISDIR: a folder; ENXIO: a FIFO nobody reads
+            if err.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
+                raise NotRegularFileError(err.errno, "not a regular file", leaf) from err
+            raise
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise NotRegularFileError(errno.EINVAL, "not a regular file", leaf)
+            if single_link and st.st_nlink != 1:
+                raise SharedFileError(errno.EMLINK, f"it has {st.st_nlink} hard links", leaf)
+            if self._fd is None:  # the fallback: the handle must be the file checked
+                checked = os.lstat(at)
+                if (checked.st_dev, checked.st_ino) != (st.st_dev, st.st_ino):
+                    raise EscapeError(errno.ELOOP, "changed while opened", at)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def create(self, leaf: str, *, mode: int = 0o644, replace: bool = False) -> int:
+        """Create ``leaf`` exclusively (``O_EXCL``) for writing.
+
+        ``replace``: remove what stands there first (a stale file or a symlink; never a folder,
+        a FIFO or a device, which raise); without it an existing name raises FileExistsError,
+        which is how a second file that the folder considers the same name is caught."""
+        if replace:
+            st = self.lstat(leaf)
+            if st is not None and not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+                if stat.S_ISDIR(st.st_mode):
+                    raise IsADirectoryError(errno.EISDIR, "a folder stands there", leaf)
+                # a FIFO, a device, a socket: not Inlet's, and not to be removed by it
+                raise NotRegularFileError(errno.EINVAL, "not a regular file", leaf)
+            if st is not None:
+                self.unlink(leaf)
+        return self.open(leaf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode=mode)
+
+    def unlink(self, leaf: str) -> bool:
+        """Remove the file (or symlink) ``leaf``; never a folder. False when nothing was there."""
+        at = self._at(leaf)
+        try:
+            os.unlink(at, dir_fd=self._fd)
+        except FileNotFoundError:
+            return False
+        except PermissionError:
+            st = os.stat(at, dir_fd=self._fd, follow_symlinks=False)
+            if stat.S_ISDIR(st.st_mode):  # POSIX reports EPERM for a folder
+                raise IsADirectoryError(errno.EISDIR, "is a folder", leaf) from None
+            raise
+        return True
+
+    def rename(self, src: str, dst: str, *, replace: bool) -> None:
+        """Move ``src`` to ``dst`` in this folder.
+
+        ``replace``: an existing file at ``dst`` is replaced (never a folder: that fails).
+        Otherwise FileExistsError when anything stands at ``dst``: the name is claimed with
+        ``link`` (which fails if it exists) and the old name dropped; file systems without hard
+        links fall back to a checked rename."""
+        fd, s, d = self._fd, self._at(src), self._at(dst)
+        if replace:
+            os.replace(s, d, src_dir_fd=fd, dst_dir_fd=fd)
+            return
+        try:
+            if fd is None:
+                os.link(s, d)
+            else:
+                os.link(s, d, src_dir_fd=fd, dst_dir_fd=fd, follow_symlinks=False)
+        except FileExistsError:
+            raise
+        except OSError as err:
+            if err.errno not in _NO_HARDLINKS:
+                raise
+            if self.lstat(dst) is not None:
+                raise FileExistsError(errno.EEXIST, "exists", dst) from err
+            os.rename(s, d, src_dir_fd=fd, dst_dir_fd=fd)
+            return
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(s, dir_fd=fd)
+
+    def sync(self) -> None:
+        """fsync the folder itself (makes renames in it durable on POSIX)."""
+        fd = self._fd if self._fd is not None else os.open(self._path or ".", os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            if self._fd is None:
+                os.close(fd)
+
+
+def _not_a_folder(fd: int | None, name: str) -> OSError:
+    try:
+        st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+    except OSError:
+        st = None
+    if st is not None and stat.S_ISLNK(st.st_mode):
+        return EscapeError(errno.ELOOP, f"{os.path.basename(name)!r} is a symlink", name)
+    return NotADirectoryError(
+        errno.ENOTDIR, f"a file stands where the folder {os.path.basename(name)!r} should be"
+    )

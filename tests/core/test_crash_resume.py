@@ -20,13 +20,13 @@ import pytest
 from inlet.core.errors import LockFileError
 from inlet.core.events import FileStatus
 from inlet.core.lock import TransferLockManager
-from inlet.core.paths import JOURNAL_FILENAME, LOCK_FILENAME, WARNINGS_LOG
+from inlet.core.paths import RESERVED_NAMES, WARNINGS_LOG
 
 sys.path.insert(0, str(Path(__file__).parent))
 import _crash_child
 
 CHILD = Path(__file__).with_name("_crash_child.py")
-BOOKKEEPING = {LOCK_FILENAME, JOURNAL_FILENAME, LOCK_FILENAME + ".tmp", WARNINGS_LOG}
+BOOKKEEPING = RESERVED_NAMES | {WARNINGS_LOG}  # Inlet's own files in a destination
 EXPECTED = _crash_child.expected()
 
 

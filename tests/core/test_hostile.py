@@ -29,7 +29,7 @@ from inlet.core import wire
 from inlet.core.codes import parse_code
 from inlet.core.events import TransferFinished
 from inlet.core.framing import END_MARKER, MAX_DATA_PAYLOAD, MiB, plain_frame
-from inlet.core.paths import JOURNAL_FILENAME, LOCK_FILENAME, WARNINGS_LOG
+from inlet.core.paths import JOURNAL_FILENAME, LOCK_FILENAME, RESERVED_NAMES, WARNINGS_LOG
 from inlet.core.receiver import RECV_BUFFER, Receiver, ReceiverOptions
 
 from ..helpers import INLET
@@ -38,7 +38,7 @@ from ..reliability import record
 
 pytestmark = pytest.mark.timeout(60)
 
-BOOKKEEPING = {LOCK_FILENAME, JOURNAL_FILENAME, LOCK_FILENAME + ".tmp", WARNINGS_LOG}
+BOOKKEEPING = RESERVED_NAMES | {WARNINGS_LOG}  # Inlet's own files in a destination
 OK = ("ok.txt", b"an honest file\n" * 100)
 #: What the wire machine may hold: the largest frame it accepts in the data phase, plus one
 #: read from the socket (the receiver reads at most RECV_BUFFER at a time).

@@ -18,7 +18,7 @@ from inlet.core.errors import DiskFullError
 from inlet.core.events import FileStatus, FileStatusChanged
 from inlet.core.lock import EMPTY_SHA256, TransferLockManager
 from inlet.core.paths import LOCK_FILENAME, WARNINGS_LOG
-from inlet.core.store.destination import Destination
+from inlet.core.store.destination import Folder
 from inlet.core.writer import FileWriter
 
 
@@ -275,18 +275,18 @@ def test_a_name_taken_at_the_last_moment_is_not_replaced(
 ) -> None:
     """The name was free when looked at, then someone took it: the link that claims it fails
     and the next free name is taken; nothing is replaced."""
-    real = Destination.lstat
+    real = Folder.lstat
     calls = {"n": 0}
 
-    def racing(self, rel: str):
-        found = real(self, rel)
-        if rel == "b.txt" and calls["n"] == 0:
+    def racing(self, leaf: str):
+        found = real(self, leaf)
+        if leaf == "b.txt" and calls["n"] == 0:
             calls["n"] += 1
             (dest.root / "b.txt").write_text("appeared meanwhile")
             return None  # it was free when checked
         return found
 
-    monkeypatch.setattr(Destination, "lstat", racing)
+    monkeypatch.setattr(Folder, "lstat", racing)
     w = dest.writer("b.txt")
     w.open_for_writing()
     w.write_chunk(b"hello")
