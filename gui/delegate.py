@@ -91,7 +91,7 @@ class TransferDelegate(QStyledItemDelegate):
         bar.palette = QPalette(option.palette)
         bar.minimum, bar.maximum = 0, 1000
         bar.progress = int(fraction * 1000)
-        bar.text = f"{int(fraction * 100)}%"
+        bar.text = index.data(Qt.ItemDataRole.DisplayRole) or ""  # the model's rounding
         bar.textVisible = True
         bar.textAlignment = Qt.AlignmentFlag.AlignCenter
         state = index.data(Role.STATE)

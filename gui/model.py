@@ -7,6 +7,7 @@ rows as one span) instead of one signal per event, so 10,000 small files stay sm
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from pathlib import Path
@@ -22,6 +23,7 @@ from inlet.core.progress import format_size
 
 from .coalesce import UpdateBatch
 from .qtcompat import emit
+from .rate import percent_text
 from .resume import InterruptedTransfer
 
 Index = QModelIndex | QPersistentModelIndex
@@ -65,6 +67,7 @@ class RowState(StrEnum):
     FAILED = "failed"
     ALREADY_HERE = "already here"  # completed in an earlier session and still verified
     INTERRUPTED = "interrupted"  # saved state of an interrupted transfer, part of it held
+    STOPPED = "stopped"  # the session ended before this file was verified
 
 
 class RowAction(StrEnum):
@@ -90,6 +93,9 @@ class FileRow:
     already_here: bool = False
     #: shown from a lock file, not part of a running transfer
     saved: bool = False
+    #: the session ended before this file was verified; ``resumable``: its state was kept
+    stopped: bool = False
+    resumable: bool = False
 
     @property
     def fraction(self) -> float:
@@ -105,6 +111,8 @@ class FileRow:
             return RowState.DONE
         if self.status == FileStatus.FAILED:
             return RowState.FAILED
+        if self.stopped:
+            return RowState.STOPPED
         if self.saved:
             return RowState.INTERRUPTED if self.held > 0 else RowState.WAITING
         if self.status == FileStatus.IN_PROGRESS:
@@ -124,8 +132,22 @@ class FileRow:
         if state == RowState.WAITING and self.conflict:
             return "Waiting (exists)"
         if state == RowState.INTERRUPTED:
-            return f"Interrupted at {self.fraction:.0%}"
+            return f"Interrupted at {self.percent_text()}"
+        if state == RowState.STOPPED:
+            if self.held <= 0:
+                text = "Not received"
+            elif self.held >= self.size:
+                text = "Stopped at 100 % (not verified)"
+            else:
+                text = f"Stopped at {self.percent_text()}"
+            return f"{text} — can resume" if self.resumable else text
         return state.value.capitalize()
+
+    def percent_text(self) -> str:
+        """The row's share in the window's one rounding rule (see `rate.percent`)."""
+        if self.size <= 0:
+            return "100 %" if self.state in (RowState.DONE, RowState.ALREADY_HERE) else "0 %"
+        return percent_text(self.held, self.size)
 
     def actions(self) -> tuple[RowAction, ...]:
         """The actions this row's state allows (qutebrowser's rule: offer only what makes sense)."""
@@ -157,6 +179,12 @@ _STATE_COLORS = {
     RowState.DONE: DONE_COLOR,
     RowState.ALREADY_HERE: DONE_COLOR,
 }
+
+
+def plain_tooltip(text: str) -> str:
+    """A tooltip that shows ``text`` as it is: Qt renders a tooltip that looks like HTML as
+    rich text, and names and reasons come from the peer."""
+    return "<qt>" + html.escape(text, quote=False) + "</qt>"
 
 
 def contiguous_spans(rows: set[int] | list[int]) -> list[tuple[int, int]]:
@@ -325,7 +353,7 @@ class TransferModel(QAbstractTableModel):
         if column == Column.SIZE:
             return format_size(row.size)
         if column == Column.PROGRESS:
-            return f"{int(row.fraction * 100)}%"
+            return row.percent_text()
         if column == Column.STATUS:
             return row.status_text()
         if column == Column.OVERWRITE:
@@ -348,18 +376,19 @@ class TransferModel(QAbstractTableModel):
         return tuple(a for a in actions if a != RowAction.RETRY) if self._busy else actions
 
     def _tooltip(self, row: FileRow, column: int) -> str | None:
+        text = None
         if column == Column.OVERWRITE and row.conflict:
-            return (
+            text = (
                 f"A file named {row.name} already exists here. Checked: replace it. "
                 "Unchecked: keep both (the new file gets a _1 suffix)."
             )
-        if column == Column.STATUS and row.final_path:
-            return f"Saved as {row.final_path}"
-        if column == Column.STATUS and row.reason:
-            return row.reason
-        if column == Column.NAME:
-            return row.name
-        return None
+        elif column == Column.STATUS and row.final_path:
+            text = f"Saved as {row.final_path}"
+        elif column == Column.STATUS and row.reason:
+            text = row.reason
+        elif column == Column.NAME:
+            text = row.name
+        return None if text is None else plain_tooltip(text)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
@@ -465,6 +494,15 @@ class TransferModel(QAbstractTableModel):
     def clear(self) -> None:
         self._swap(RowSet())
 
+    def stop(self, resumable: bool) -> None:
+        """The session ended: every file not yet done or failed says it stopped, and where."""
+        changed = set()
+        for i, row in enumerate(self._rows):
+            if row.state in (RowState.WAITING, RowState.RECEIVING, RowState.VERIFYING):
+                row.stopped, row.resumable = True, resumable
+                changed.add(i)
+        self._changed(changed, Column.NAME, Column.ACTION)
+
     def start(self, started: TransferStarted, rowset: RowSet | None = None) -> None:
         """A session began: its rows (built by the worker when it can) replace the old ones."""
         rowset = rowset if rowset is not None else RowSet.for_transfer(started)
@@ -523,7 +561,7 @@ class TransferModel(QAbstractTableModel):
             return None
         row = self._rows[i]
         self._tally(row, -1)
-        row.saved = False
+        row.saved = row.stopped = False
         if event.previous is not None and (
             event.status == FileStatus.PENDING
             or event.previous in (FileStatus.FAILED, FileStatus.COMPLETED)

@@ -1,4 +1,4 @@
-"""Small pieces of the window: the banner, the drop highlight, the message dialog, notifications."""
+"""Small pieces of the window: the banner, the drop highlight, the message dialog."""
 
 from __future__ import annotations
 
@@ -15,10 +15,16 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QSystemTrayIcon,
     QVBoxLayout,
     QWidget,
 )
+
+
+def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
+    """A label that shows its text as it is: never rich text (peer text is data)."""
+    label = QLabel(text, parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
 
 
 def app_icon() -> QIcon:
@@ -65,10 +71,10 @@ class Banner(QFrame):
         self.setObjectName("banner")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.kind = BannerKind.INFO
-        self.mark = QLabel(self)
+        self.mark = plain_label("", self)
         self.mark.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.mark.setFixedWidth(22)
-        self.label = QLabel(self)
+        self.label = plain_label("", self)  # names and errors come from the peer
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.resume_button = self._button("&Resume", "Resume the interrupted transfer")
@@ -76,6 +82,8 @@ class Banner(QFrame):
             "&Discard", "Discard the interrupted transfer's unfinished files"
         )
         self.show_folder_button = self._button("Show &folder", "Show the destination folder")
+        self.copy_button = self._button("Copy &path", "Copy the path to the clipboard")
+        self.copy_text = ""
         self.dismiss_button = self._button("Dismiss", "Dismiss this message")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
@@ -85,10 +93,12 @@ class Banner(QFrame):
             self.resume_button,
             self.discard_button,
             self.show_folder_button,
+            self.copy_button,
             self.dismiss_button,
         ):
             layout.addWidget(button)
         self.dismiss_button.clicked.connect(self.hide)
+        self.copy_button.clicked.connect(self._copy)
         self.hide()
 
     def _button(self, text: str, accessible: str) -> QPushButton:
@@ -106,7 +116,9 @@ class Banner(QFrame):
         resume: bool = False,
         discard: bool = False,
         show_folder: bool = False,
+        copy: str | None = None,
     ) -> None:
+        """Say ``text``; ``copy`` offers a Copy path button that copies it."""
         self.kind = kind
         background, accent = _BANNER_COLORS[kind]
         self.setStyleSheet(
@@ -122,11 +134,18 @@ class Banner(QFrame):
         self.resume_button.setVisible(resume)
         self.discard_button.setVisible(discard)
         self.show_folder_button.setVisible(show_folder)
+        self.copy_text = copy or ""
+        self.copy_button.setText("Copy &path")
+        self.copy_button.setVisible(copy is not None)
         self.dismiss_button.setVisible(True)
         self.show()
 
     def text(self) -> str:
         return "" if self.isHidden() else self.label.text()
+
+    def _copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.copy_text)
+        self.copy_button.setText("Copied")
 
 
 class DropOverlay(QWidget):
@@ -174,7 +193,7 @@ class MessageDialog(QDialog):
         self.copy_button.clicked.connect(self.copy)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("The sender sent this text:", self))
+        layout.addWidget(plain_label("The sender sent this text:", self))
         layout.addWidget(self.view)
         layout.addWidget(buttons)
         self.resize(480, 280)
@@ -183,26 +202,3 @@ class MessageDialog(QDialog):
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(self.text)
         self.copy_button.setText("Copied")
-
-
-class Notifier:
-    """A desktop notification through the system tray, where there is one; else nothing."""
-
-    def __init__(self, icon: QIcon, parent: QWidget | None = None) -> None:
-        self._tray: QSystemTrayIcon | None = None
-        if QSystemTrayIcon.isSystemTrayAvailable() and QSystemTrayIcon.supportsMessages():
-            self._tray = QSystemTrayIcon(icon, parent)
-            self._tray.setToolTip("Inlet")
-
-    @property
-    def available(self) -> bool:
-        return self._tray is not None
-
-    def notify(self, title: str, text: str, ok: bool = True) -> None:
-        if self._tray is None:
-            return
-        self._tray.show()
-        icon = (
-            QSystemTrayIcon.MessageIcon.Information if ok else QSystemTrayIcon.MessageIcon.Warning
-        )
-        self._tray.showMessage(title, text, icon, 8000)

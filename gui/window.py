@@ -11,11 +11,10 @@ import time
 from collections import deque
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPoint, QSettings, Qt, QThread, QTimer, QUrl, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QSettings, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
-    QDesktopServices,
     QDragEnterEvent,
     QDragLeaveEvent,
     QDragMoveEvent,
@@ -26,15 +25,16 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QTableView,
@@ -44,18 +44,21 @@ from PySide6.QtWidgets import (
 
 from inlet.core.codes import TransferCode, parse_code
 from inlet.core.errors import CodeError
-from inlet.core.events import FileProgress, TransferFinished
-from inlet.core.progress import TransferTotals, summary_text
+from inlet.core.events import TransferFinished
+from inlet.core.progress import format_size, summary_text
 
 from .coalesce import UpdateBatch
 from .delegate import TransferDelegate
-from .model import Column, FileRow, Role, RowAction, TransferModel
+from .desktop import Desktop, Notifier
+from .model import Column, FileRow, Role, RowAction, RowState, TransferModel
 from .qtcompat import emit
-from .widgets import Banner, BannerKind, DropOverlay, MessageDialog, Notifier, app_icon
+from .rate import RateWindow, percent
+from .widgets import Banner, BannerKind, DropOverlay, MessageDialog, app_icon, plain_label
 from .worker import FolderInfo, ReceiveRequest, ReceiverFactory, ReceiveWorker, SessionStart
 
 SETTINGS_DESTINATION = "destination"
 STATUS_REFRESH_MS = 200
+TICK_MS = 1000  # the speed and time left are refreshed at least this often while receiving
 DRAIN_BUDGET = 0.012  # seconds of model updates per turn of the event loop
 DRAIN_SLICE = 250  # events applied between two looks at the clock
 HINT_STYLE = "color: #c62828;"
@@ -67,6 +70,7 @@ class MainWindow(QMainWindow):
     #: queued to the worker thread
     receiveRequested = Signal(object)
     inspectRequested = Signal(str)
+    createRequested = Signal(str)
     discardRequested = Signal(str)
     #: the window is idle again after a receive (for tests and the demo)
     transferDone = Signal(object)
@@ -86,14 +90,20 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(920, 560)
         self.model = TransferModel(self)
-        self.totals = TransferTotals()
+        self.rate = RateWindow()
+        self.desktop = Desktop(self)
         self.running = False
         self.cancel_requested = False
         self.last_finished: TransferFinished | None = None
         self.message_dialog: MessageDialog | None = None
         self._folder: Path | None = None
         self._interrupted = False
-        self._open_url = QDesktopServices.openUrl  # replaced in tests
+        #: the field's text a Receive waits for the worker to look at (then it starts)
+        self._receive_when_inspected: str | None = None
+        #: where the running (or last) receive saves its files
+        self._receiving_into: Path | None = None
+        #: asks a person to confirm a step that loses data (a seam for tests)
+        self._confirm = self._ask
 
         self._build_ui()
         self.notifier = notifier if notifier is not None else Notifier(app_icon(), self)
@@ -115,7 +125,7 @@ class MainWindow(QMainWindow):
         outer = QVBoxLayout(central)
 
         form = QGridLayout()
-        code_label = QLabel("&Code", central)
+        code_label = plain_label("&Code", central)
         self.code_edit = QLineEdit(central)
         self.code_edit.setPlaceholderText(
             "Paste the code the sender printed, e.g. 100.64.1.123:ocean-tiger-piano-ruby"
@@ -129,13 +139,13 @@ class MainWindow(QMainWindow):
         self.receive_button.setAccessibleName("Receive")
         self.receive_button.setToolTip("Connect to the sender and receive its files (Enter)")
         self.receive_button.setDefault(True)
-        self.code_hint = QLabel(central)
+        self.code_hint = plain_label("", central)
         self.code_hint.setStyleSheet(HINT_STYLE)
         self.code_hint.setWordWrap(True)
         self.code_hint.setAccessibleName("Code problem")
         self.code_hint.hide()
 
-        dest_label = QLabel("Save &to", central)
+        dest_label = plain_label("Save &to", central)
         self.dest_edit = QLineEdit(central)
         self.dest_edit.setPlaceholderText("Choose a folder, or drop one anywhere on this window")
         self.dest_edit.setAccessibleName("Destination folder")
@@ -144,12 +154,17 @@ class MainWindow(QMainWindow):
         self.choose_button = QPushButton("C&hoose…", central)
         self.choose_button.setAccessibleName("Choose destination folder")
         self.choose_button.setToolTip("Choose the folder to save the files in")
-        drop_hint = QLabel("or drop a folder anywhere on this window", central)
+        drop_hint = plain_label("or drop a folder anywhere on this window", central)
         drop_hint.setEnabled(False)
-        self.dest_hint = QLabel(central)
+        self.dest_hint = plain_label("", central)
         self.dest_hint.setStyleSheet(HINT_STYLE)
         self.dest_hint.setWordWrap(True)
+        self.dest_hint.setAccessibleName("Destination problem")
         self.dest_hint.hide()
+        self.create_folder_button = QPushButton("Cr&eate folder", central)
+        self.create_folder_button.setAccessibleName("Create the folder")
+        self.create_folder_button.setToolTip("Create the folder shown in Save to")
+        self.create_folder_button.hide()
 
         form.addWidget(code_label, 0, 0)
         form.addWidget(self.code_edit, 0, 1)
@@ -159,7 +174,8 @@ class MainWindow(QMainWindow):
         form.addWidget(self.dest_edit, 2, 1)
         form.addWidget(self.choose_button, 2, 2)
         form.addWidget(drop_hint, 3, 1)
-        form.addWidget(self.dest_hint, 4, 1, 1, 2)
+        form.addWidget(self.dest_hint, 4, 1)
+        form.addWidget(self.create_folder_button, 4, 2)
         form.setColumnStretch(1, 1)
         outer.addLayout(form)
 
@@ -215,11 +231,11 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.table, 1)
 
         status = self.statusBar()
-        self.summary_label = QLabel(self)
+        self.summary_label = plain_label("", self)
         self.summary_label.setAccessibleName("Transfer summary")
         self.overall_bar = QProgressBar(self)
-        self.overall_bar.setRange(0, 1000)
-        self.overall_bar.setFormat("%p%")
+        self.overall_bar.setRange(0, 100)
+        self.overall_bar.setFormat("%v %")  # the model's percent (see rate.percent)
         self.overall_bar.setMaximumWidth(220)
         self.overall_bar.setAccessibleName("Overall progress")
         self.cancel_button = QPushButton("Cancel", self)
@@ -262,6 +278,8 @@ class MainWindow(QMainWindow):
         self._status_timer = QTimer(self)
         self._status_timer.setSingleShot(True)
         self._status_timer.setInterval(STATUS_REFRESH_MS)
+        self._tick_timer = QTimer(self)
+        self._tick_timer.setInterval(TICK_MS)
 
     def _start_worker(self, receiver_factory: ReceiverFactory | None) -> None:
         self.thread_ = QThread(self)
@@ -274,6 +292,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.receiveRequested.connect(self.worker.receive)
         self.inspectRequested.connect(self.worker.inspect)
+        self.createRequested.connect(self.worker.create_folder)
         self.discardRequested.connect(self.worker.discard)
         self.worker.transferStarted.connect(self._on_started)
         self.worker.updates.connect(self._on_updates)
@@ -286,6 +305,8 @@ class MainWindow(QMainWindow):
         self.receive_button.clicked.connect(self.start_receive)
         self.dest_edit.editingFinished.connect(self._dest_edited)
         self.choose_button.clicked.connect(self.choose_destination)
+        self.create_folder_button.clicked.connect(self.create_folder)
+        self.desktop.failed.connect(self._desktop_failed)
         self.cancel_button.clicked.connect(self.cancel)
         self.retry_all_button.clicked.connect(self.start_receive)
         self.overwrite_default.toggled.connect(self.model.set_default_overwrite)
@@ -302,6 +323,7 @@ class MainWindow(QMainWindow):
         self.open_action.triggered.connect(lambda: self._current_action(RowAction.OPEN))
         self.show_action.triggered.connect(lambda: self._current_action(RowAction.SHOW))
         self._status_timer.timeout.connect(self._refresh_status)
+        self._tick_timer.timeout.connect(self._refresh_status)
         self._drain_timer.timeout.connect(self._drain)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self._escape)
         QShortcut(QKeySequence("Ctrl+L"), self, activated=self._focus_code)
@@ -334,17 +356,21 @@ class MainWindow(QMainWindow):
         return self._folder
 
     def set_destination(self, path: str) -> None:
-        """Ask the worker what is at ``path`` (a file means its folder; resume state is read)."""
+        """Show ``path`` in Save to and ask the worker what is there (a file means its folder;
+        resume state is read)."""
         if self.running:
             self.banner.show_message(
                 BannerKind.WARNING, "Cancel the running transfer before choosing another folder."
             )
             return
-        self.dest_edit.setText(path)
-        emit(self.inspectRequested, path)
+        self.dest_edit.setText(path.strip())
+        emit(self.inspectRequested, path.strip())
+
+    def _dest_text(self) -> str:
+        return self.dest_edit.text().strip()
 
     def _dest_edited(self) -> None:
-        text = self.dest_edit.text().strip()
+        text = self._dest_text()
         if text and (self._folder is None or Path(text).expanduser() != self._folder):
             self.set_destination(text)
 
@@ -354,17 +380,39 @@ class MainWindow(QMainWindow):
         if folder:
             self.set_destination(folder)
 
+    def create_folder(self) -> None:
+        """Create the missing folder Save to shows (in the worker thread)."""
+        text = self._dest_text()
+        if text and not self.running:
+            emit(self.createRequested, text)
+
     def _on_folder(self, info: FolderInfo) -> None:
-        if self.running:
+        """The worker looked at a path. The field is the truth: an answer about a path the
+        field no longer shows is stale, and a Receive that waited for this answer starts now
+        (or not at all, when the path is not a folder)."""
+        if self.running or info.requested != self._dest_text():
             return
+        receive = self._receive_when_inspected == info.requested
+        self._receive_when_inspected = None
+        previous = self._folder
         if info.folder is None:
+            self._folder = None
             self.dest_hint.setText(info.error or "")
             self.dest_hint.show()
+            self.create_folder_button.setVisible(info.missing)
+            if self._interrupted:
+                self._interrupted = False
+                self.model.clear()
+                self.banner.hide()
+            self._refresh_status()
             return
         self.dest_hint.hide()
+        self.create_folder_button.hide()
         self._folder = info.folder
         self.dest_edit.setText(str(info.folder))
         self.settings.setValue(SETTINGS_DESTINATION, str(info.folder))
+        if previous != info.folder and self.banner.kind == BannerKind.SUCCESS:
+            self.banner.hide()  # "received into <the old folder>" no longer describes this one
         if info.error:  # a lock file that cannot be read
             self._interrupted = True
             self.model.clear()
@@ -384,10 +432,36 @@ class MainWindow(QMainWindow):
             self.model.clear()
             self.banner.hide()
         self._refresh_status()
+        if receive:
+            self.start_receive()
 
     def discard(self) -> None:
-        if self._folder is not None and not self.running:
-            emit(self.discardRequested, str(self._folder))
+        """Delete the interrupted transfer's unfinished files, once the person confirms."""
+        if self._folder is None or self.running:
+            return
+        if not self._confirm(
+            "Discard the interrupted transfer?", self._discard_question(), "Discard"
+        ):
+            return
+        emit(self.discardRequested, str(self._folder))
+
+    def _discard_question(self) -> str:
+        rows = self.model.rows()
+        if not rows:  # a lock file that cannot be read: nothing listed
+            return (
+                f"The unfinished (.part) files and the resume state in {self._folder} will be "
+                "deleted; completed files stay."
+            )
+        unfinished = [r for r in rows if r.state not in (RowState.DONE, RowState.ALREADY_HERE)]
+        held = sum(r.held for r in unfinished)
+        got = f"{format_size(held)} received so far" if held else "nothing received yet"
+        done = len(rows) - len(unfinished)
+        stays = "stays" if done == 1 else "stay"
+        return (
+            f"{plural(len(unfinished), 'unfinished file')} ({got}) will be deleted from "
+            f"{self._folder}; receiving them again starts from the beginning. "
+            f"{plural(done, 'completed file')} {stays}."
+        )
 
     def _on_discarded(self, folder: str, error: str) -> None:
         if error:
@@ -396,6 +470,7 @@ class MainWindow(QMainWindow):
         if self._folder is not None and Path(folder) == self._folder:
             self._interrupted = False
             self.model.clear()
+            self.code_hint.hide()
             self.banner.show_message(
                 BannerKind.INFO, "The interrupted transfer was discarded; completed files stay."
             )
@@ -448,7 +523,11 @@ class MainWindow(QMainWindow):
     # -- receiving ---------------------------------------------------------------------------------
 
     def start_receive(self) -> bool:
-        """Receive (or resume, or retry: the same thing) with the code and folder shown."""
+        """Receive (or resume, or retry: the same thing) with the code and the folder shown.
+
+        True when a receive starts, or starts as soon as the worker has confirmed that the
+        folder the field shows (typed since it was last looked at) is one.
+        """
         if self.running:
             return False
         code = self._check_code()
@@ -458,11 +537,16 @@ class MainWindow(QMainWindow):
                 self.code_hint.show()
             self._focus_code()
             return False
-        if self._folder is None:
+        text = self._dest_text()
+        if not text:
             self.dest_hint.setText("Choose a folder to save the files in, or drop one here.")
             self.dest_hint.show()
             self.choose_button.setFocus()
             return False
+        if self._folder is None or Path(text).expanduser() != self._folder:
+            self._receive_when_inspected = text  # `_on_folder` starts it, or explains
+            emit(self.inspectRequested, text)
+            return True
         request = ReceiveRequest(
             code=code,
             dest=self._folder,
@@ -472,6 +556,9 @@ class MainWindow(QMainWindow):
         self.running = True
         self.cancel_requested = False
         self.last_finished = None
+        self._receiving_into = self._folder
+        self.rate.clear()
+        self._tick_timer.start()
         self.banner.hide()
         self._set_busy(True)
         self.summary_label.setText(f"Connecting to {code.host}:{code.port}…")
@@ -506,8 +593,7 @@ class MainWindow(QMainWindow):
 
     def _on_started(self, start: SessionStart) -> None:
         self._interrupted = False
-        self.totals = TransferTotals()
-        self.totals.handle(start.event)
+        self.rate.clear()
         self.model.start(start.event, start.rows)
         self._refresh_status()
 
@@ -534,6 +620,7 @@ class MainWindow(QMainWindow):
             self._apply(UpdateBatch(progress=batch.progress))
             self._backlog.popleft()
             self._backlog_offset = 0
+        self._refresh_status()  # the counts are the model's, kept as rows change: O(1)
         if self._backlog:
             self._drain_timer.start()
         elif self._pending_finish is not None:
@@ -542,15 +629,6 @@ class MainWindow(QMainWindow):
 
     def _apply(self, batch: UpdateBatch) -> None:
         self.model.apply(batch)
-        # The totals follow the rows' byte counts (a completion carries no progress event of
-        # its own once coalesced, yet its file is now whole).
-        touched = dict.fromkeys([*(e.name for e in batch.events), *batch.progress])
-        for name in touched:
-            i = self.model.find(name)
-            if i is not None:
-                row = self.model.row(i)
-                self.totals.handle(FileProgress(row.name, row.held, row.size))
-        self._schedule_status()
 
     def _on_finished(self, finished: TransferFinished) -> None:
         if self._backlog:  # the rows first, then the verdict
@@ -558,15 +636,19 @@ class MainWindow(QMainWindow):
             return
         self.running = False
         self.last_finished = finished
+        self._tick_timer.stop()
+        if not finished.ok:
+            self.model.stop(resumable=finished.resumable)
         self._set_busy(False)
         self._refresh_status()
-        folder = self._folder
+        folder = self._receiving_into
         if finished.message_text is not None:
             self._show_message(finished.message_text)
             title, text = "Inlet: message received", finished.message_text[:200]
         elif finished.ok:
             total = self.model.rowCount()
-            text = f"All {total} file(s) received into {folder}."
+            every = "The file was" if total == 1 else f"All {total} files were"
+            text = f"{every} received into {folder}."
             self.banner.show_message(BannerKind.SUCCESS, text, show_folder=True)
             title = "Inlet: transfer complete"
         elif self.cancel_requested:
@@ -585,6 +667,7 @@ class MainWindow(QMainWindow):
             )
             title = "Inlet: transfer failed"
         if not self.isActiveWindow():
+            QApplication.alert(self)  # the taskbar entry asks for attention
             self.notifier.notify(title, text, ok=finished.ok)
         emit(self.transferDone, finished)
 
@@ -610,8 +693,10 @@ class MainWindow(QMainWindow):
             self.start_receive()
             return
         path = self._path_of(file)
-        target = path if action == RowAction.OPEN else path.parent
-        self._open_url(QUrl.fromLocalFile(str(target)))
+        if action == RowAction.OPEN:
+            self.desktop.open(path)
+        else:
+            self.desktop.show_in_folder(path)
 
     def _path_of(self, file: FileRow) -> Path:
         """Where a row's file is: its final path (absolute, or relative to the folder)."""
@@ -646,8 +731,17 @@ class MainWindow(QMainWindow):
         menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def _show_destination(self) -> None:
-        if self._folder is not None:
-            self._open_url(QUrl.fromLocalFile(str(self._folder)))
+        folder = self._receiving_into or self._folder
+        if folder is not None:
+            self.desktop.open(folder)
+
+    def _desktop_failed(self, what: str, path: str) -> None:
+        self.banner.show_message(
+            BannerKind.WARNING,
+            f"Could not open {path}: this desktop has no application set up to open it. "
+            "Copy the path and open it in your file manager.",
+            copy=path,
+        )
 
     # -- status bar --------------------------------------------------------------------------------
 
@@ -659,6 +753,12 @@ class MainWindow(QMainWindow):
     def _refresh_status(self) -> None:
         self._update_retry_all()
         done, failed, total = self.model.counts()
+        held, size = self.model.held_bytes, self.model.total_bytes
+        if self.running:
+            self.rate.add(time.monotonic(), held)
+            self.setWindowTitle(f"{percent(held, size)} % — Inlet" if total else "Inlet")
+        else:
+            self.setWindowTitle("Inlet")
         if total == 0 and not self.running:
             if self.model.is_message:
                 self.summary_label.setText("A text message was received.")
@@ -668,16 +768,13 @@ class MainWindow(QMainWindow):
                 self.summary_label.setText("Ready: paste a code and press Receive.")
             self.overall_bar.setValue(0)
             return
-        if self.running and self.totals.total_files:
-            totals = self.totals
-            held, size = totals.held_bytes, totals.total_bytes
-            speed, eta = totals.speed, totals.eta_seconds
+        if self.running:
+            speed, eta = self.rate.speed, self.rate.eta_seconds(size)
         else:
-            held, size = self.model.held_bytes, self.model.total_bytes
             speed, eta = 0.0, None
         text = summary_text(done, total, held, size, failed=failed, speed=speed, eta=eta)
         self.summary_label.setText(text)
-        self.overall_bar.setValue(1000 if size == 0 else int(1000 * min(1.0, held / size)))
+        self.overall_bar.setValue(percent(held, size))
 
     def _update_retry_all(self) -> None:
         _, failed, _ = self.model.counts()
@@ -686,8 +783,30 @@ class MainWindow(QMainWindow):
     # -- closing -----------------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.running and not self._confirm("Quit Inlet?", self._quit_question(), "Quit"):
+            event.ignore()
+            return
         self.shutdown()
         super().closeEvent(event)
+
+    def _quit_question(self) -> str:
+        done, _, total = self.model.counts()
+        return (
+            f"A transfer is still running ({done} of {plural(total, 'file')} received). If you "
+            f"quit, everything received so far is kept in {self._receiving_into}: receive "
+            "again into that folder with the sender's code to resume. The files still missing "
+            "arrive only then."
+        )
+
+    def _ask(self, title: str, text: str, yes: str) -> bool:
+        """A question with a button that does it and one that does not (the default)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        doit = box.addButton(yes, QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(keep)
+        box.exec()
+        return box.clickedButton() is doit
 
     def shutdown(self, timeout_ms: int = 15_000) -> None:
         """Cancel a running receive (kept for resume) and stop the worker thread."""
@@ -695,3 +814,8 @@ class MainWindow(QMainWindow):
             self.cancel()
         self.thread_.quit()
         self.thread_.wait(timeout_ms)
+
+
+def plural(n: int, noun: str) -> str:
+    """``1 file``, ``3 files``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

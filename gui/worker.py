@@ -61,6 +61,7 @@ class FolderInfo:
     interrupted: InterruptedTransfer | None = None
     error: str | None = None
     rows: RowSet | None = None  # the interrupted transfer's rows, built off the GUI thread
+    missing: bool = False  # the folder does not exist yet (the window offers to create it)
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,25 @@ class ReceiveWorker(QObject):
         emit(self.folderInspected, inspect_folder(path))
 
     @Slot(str)
+    def create_folder(self, path: str) -> None:
+        """Create the folder a person typed, then report it as `inspect` does."""
+        folder = Path(path).expanduser()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            emit(
+                self.folderInspected,
+                FolderInfo(
+                    path,
+                    None,
+                    error=f"Could not create {folder}: {err.strerror or err}. "
+                    "Choose another folder.",
+                ),
+            )
+            return
+        emit(self.folderInspected, inspect_folder(path))
+
+    @Slot(str)
     def discard(self, folder: str) -> None:
         """Delete the interrupted transfer's unfinished files and resume state in ``folder``."""
         try:
@@ -284,7 +304,10 @@ def inspect_folder(path: str) -> FolderInfo:
     folder = given if given.is_dir() or not given.exists() else given.parent
     if not folder.exists():
         return FolderInfo(
-            path, None, error=f"The folder {folder} does not exist. Choose or drop another one."
+            path,
+            None,
+            error=f"The folder {folder} does not exist. Create it, or choose another one.",
+            missing=True,
         )
     if not folder.is_dir():
         return FolderInfo(path, None, error=f"{folder} is not a folder. Choose or drop a folder.")

@@ -36,6 +36,14 @@ def settings(tmp_path: Path) -> QSettings:
     return QSettings(str(tmp_path / "inlet.ini"), QSettings.Format.IniFormat)
 
 
+def record_opened(window) -> None:
+    """What the window asks the desktop to open lands in ``window.opened`` (no file manager
+    service: Show in folder opens the folder)."""
+    window.opened = []
+    window.desktop.opener = lambda url: window.opened.append(url) or True
+    window.desktop.file_manager = None
+
+
 class ScriptedReceiver:
     """Stands in for `inlet.core.receiver.Receiver`: runs a script of events, honours cancel."""
 

@@ -20,6 +20,7 @@ from inlet.gui.model import Column, RowState
 from inlet.gui.widgets import BannerKind
 from inlet.gui.window import MainWindow
 
+from .conftest import record_opened
 from .test_responsive import COUNT, STALL_LIMIT, Heartbeat
 from .test_window import FakeNotifier, drop
 
@@ -42,8 +43,8 @@ def senders():
 @pytest.fixture
 def window(qtbot, settings):
     win = MainWindow(settings=settings, notifier=FakeNotifier())
-    win.opened = []
-    win._open_url = win.opened.append
+    record_opened(win)
+    win._confirm = lambda *args: True
     qtbot.addWidget(win)
     win.resize(1000, 500)
     win.show()

@@ -48,7 +48,7 @@ def test_one_row_per_file_with_name_size_and_words(model):
     assert model.columnCount() == len(Column)
     assert text(model, 0, Column.NAME) == "photos/a.jpg"
     assert text(model, 1, Column.SIZE) == "2.0 KB"
-    assert text(model, 0, Column.PROGRESS) == "0%"
+    assert text(model, 0, Column.PROGRESS) == "0 %"
     assert text(model, 0, Column.STATUS) == "Waiting"
     assert text(model, 2, Column.STATUS) == "Waiting (exists)"
     assert model.headerData(Column.OVERWRITE, Qt.Orientation.Horizontal) == "Overwrite"
@@ -60,7 +60,7 @@ def test_status_words_follow_the_lock_and_the_bytes(model):
     assert text(model, 0, Column.STATUS) == "Receiving"
     model.apply(UpdateBatch(progress={"photos/a.jpg": 1000}))
     assert text(model, 0, Column.STATUS) == "Verifying"  # every byte here, hash not yet checked
-    assert text(model, 0, Column.PROGRESS) == "100%"
+    assert text(model, 0, Column.PROGRESS) == "100 %"
     model.apply(
         UpdateBatch(
             (
@@ -101,8 +101,8 @@ def test_already_here_and_resumed_bytes(qtbot):
     m = TransferModel()
     m.start(started(("a", 100), ("b", 100), already_done=frozenset({"a"}), resumed={"b": 40}))
     assert text(m, 0, Column.STATUS) == "Already here"
-    assert text(m, 0, Column.PROGRESS) == "100%"
-    assert text(m, 1, Column.PROGRESS) == "40%"
+    assert text(m, 0, Column.PROGRESS) == "100 %"
+    assert text(m, 1, Column.PROGRESS) == "40 %"
     assert m.counts() == (1, 0, 2)
     assert m.data(m.index(0, 0), Role.ACTIONS) == (RowAction.OPEN, RowAction.SHOW)
 
@@ -117,7 +117,7 @@ def test_a_failed_file_shows_how_far_it_got(model):
             )
         )
     )
-    assert text(model, 1, Column.PROGRESS) == "25%"
+    assert text(model, 1, Column.PROGRESS) == "25 %"
     assert text(model, 1, Column.STATUS) == "Failed: disk"
 
 
@@ -126,7 +126,7 @@ def test_a_retry_resets_the_bytes(model):
     model.apply(UpdateBatch(progress={"photos/b.jpg": 2000}))
     model.apply(UpdateBatch((status("photos/b.jpg", FileStatus.FAILED, FileStatus.IN_PROGRESS),)))
     model.apply(UpdateBatch((status("photos/b.jpg", FileStatus.PENDING, FileStatus.FAILED),)))
-    assert text(model, 1, Column.PROGRESS) == "0%"
+    assert text(model, 1, Column.PROGRESS) == "0 %"
     assert text(model, 1, Column.STATUS) == "Waiting"
 
 
@@ -240,7 +240,7 @@ def test_saved_state_of_an_interrupted_transfer(qtbot):
     m.show_saved(InterruptedTransfer(Path("/x"), files, summary))
     assert [text(m, r, Column.STATUS) for r in range(4)] == [
         "Done",
-        "Interrupted at 61%",
+        "Interrupted at 61 %",
         "Waiting",
         "Failed: hash mismatch",
     ]

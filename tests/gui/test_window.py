@@ -22,6 +22,7 @@ from .conftest import (
     ScriptedReceiver,
     block_until_cancelled,
     complete_all,
+    record_opened,
     started,
 )
 
@@ -46,8 +47,8 @@ def make_window(qtbot, settings):
         kwargs.setdefault("settings", settings)
         kwargs.setdefault("notifier", FakeNotifier())
         window = MainWindow(receiver_factory=factory, **kwargs)
-        window.opened: list[QUrl] = []
-        window._open_url = window.opened.append
+        record_opened(window)
+        window._confirm = lambda *args: True  # a modal question would block the test
         qtbot.addWidget(window)
         windows.append(window)
         return window, factory
@@ -107,7 +108,7 @@ def test_enter_in_the_code_field_starts_receiving(qtbot, make_window, tmp_path):
     assert [window.model.row(i).status for i in range(3)] == [FileStatus.COMPLETED] * 3
     assert window.summary_label.text().startswith("3 of 3 files")
     assert window.banner.kind == BannerKind.SUCCESS
-    assert window.overall_bar.value() == 1000
+    assert window.overall_bar.text() == "100 %"
 
 
 @pytest.mark.timeout(30)
@@ -187,7 +188,7 @@ def test_rows_show_progress_while_receiving_and_the_status_bar_counts(qtbot, mak
     window.start_receive()
     model = window.model
     qtbot.waitUntil(lambda: model.rowCount() == 3 and model.row(1).held == 1500, timeout=10_000)
-    assert model.data(model.index(1, Column.PROGRESS)) == "50%"
+    assert model.data(model.index(1, Column.PROGRESS)) == "50 %"
     assert model.data(model.index(1, Column.STATUS)) == "Receiving"
     qtbot.waitUntil(lambda: window.summary_label.text().startswith("1 of 3 files"), timeout=5000)
     assert "2.5 KB of 4.0 KB" in window.summary_label.text()
