@@ -7,6 +7,11 @@ ticks: the longest gap is the worst stall a person could feel. The model's ``app
 to count what reached the rows: status changes and progress updates per second while the files
 arrive, and the time from pressing Receive to all rows listed (the model reset).
 
+The longest stall is held against ``STALL_LIMIT_MS`` (what a person feels as a hitch while
+typing or scrolling). This used to be a test; on a busy machine any single run can stall, so
+it is a figure measured here instead: ``python bench/window.py --files 10000`` (the old test's
+size; the default is 100,000) on an otherwise idle machine.
+
 Run: ``python bench/window.py`` (``--files N``).
 """
 
@@ -55,6 +60,9 @@ class Heartbeat:
             "p99_gap_ms": gaps[int(len(gaps) * 0.99) - 1 if len(gaps) > 1 else 0] * 1000,
             "ticks": len(self.gaps),
         }
+
+
+STALL_LIMIT_MS = 100
 
 
 def run(count: int = 100_000, low: int = 100, high: int = 2048) -> dict:
@@ -131,7 +139,9 @@ def run(count: int = 100_000, low: int = 100, high: int = 2048) -> dict:
         "applies_per_s": stats["applies"] / updating,
         "gui_thread_in_apply_s": stats["apply_s"],
         **heartbeat.summary(),
+        "stall_limit_ms": STALL_LIMIT_MS,
     }
+    out["within_limit"] = out["longest_stall_ms"] <= STALL_LIMIT_MS
     app.processEvents()
     return out
 
@@ -141,7 +151,9 @@ def report(res: dict) -> None:
         f"window, {res['files']} rows: received in {res['seconds_total']:.1f} s; rows listed "
         f"{res['seconds_to_rows_listed']:.2f} s after Receive (model reset {res['listing_ms']:.0f}"
         f" ms); longest event-loop stall {res['longest_stall_ms']:.0f} ms (p99 gap "
-        f"{res['p99_gap_ms']:.0f} ms); model: {res['statuses_per_s']:.0f} status changes/s, "
+        f"{res['p99_gap_ms']:.0f} ms; limit {res['stall_limit_ms']} ms: "
+        f"{'within' if res['within_limit'] else 'OVER'}); "
+        f"model: {res['statuses_per_s']:.0f} status changes/s, "
         f"{res['row_updates_per_s']:.0f} row updates/s in {res['applies_per_s']:.0f} applies/s"
     )
 

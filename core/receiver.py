@@ -540,6 +540,7 @@ class _Session:
             self.conn.accept(plan=have)
         else:
             self.conn.accept()
+        self._flush()  # the sender streams while the listener (the window) lists the files
         self.receiver._emit(
             TransferStarted(
                 files=tuple(f.info for f in self.files),

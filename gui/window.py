@@ -8,7 +8,6 @@ and passes commands to a running receive through the worker's thread-safe method
 from __future__ import annotations
 
 import time
-from collections import deque
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPoint, QSettings, Qt, QThread, QTimer, Signal
@@ -50,6 +49,7 @@ from inlet.core.progress import format_size, summary_text
 from .coalesce import UpdateBatch
 from .delegate import TransferDelegate
 from .desktop import Desktop, Notifier
+from .drain import BatchDrain
 from .model import Column, FileRow, Role, RowAction, RowState, TransferModel
 from .qtcompat import emit
 from .rate import RateWindow, percent
@@ -59,8 +59,6 @@ from .worker import FolderInfo, ReceiveRequest, ReceiverFactory, ReceiveWorker, 
 SETTINGS_DESTINATION = "destination"
 STATUS_REFRESH_MS = 200
 TICK_MS = 1000  # the speed and time left are refreshed at least this often while receiving
-DRAIN_BUDGET = 0.012  # seconds of model updates per turn of the event loop
-DRAIN_SLICE = 250  # events applied between two looks at the clock
 HINT_STYLE = "color: #c62828;"
 
 
@@ -269,12 +267,8 @@ class MainWindow(QMainWindow):
         for action in (self.open_action, self.show_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.table.addAction(action)
-        self._backlog: deque[UpdateBatch] = deque()
-        self._backlog_offset = 0
+        self.drain = BatchDrain(lambda batch: self.model.apply(batch), self)
         self._pending_finish: TransferFinished | None = None
-        self._drain_timer = QTimer(self)
-        self._drain_timer.setSingleShot(True)
-        self._drain_timer.setInterval(0)
         self._status_timer = QTimer(self)
         self._status_timer.setSingleShot(True)
         self._status_timer.setInterval(STATUS_REFRESH_MS)
@@ -324,7 +318,8 @@ class MainWindow(QMainWindow):
         self.show_action.triggered.connect(lambda: self._current_action(RowAction.SHOW))
         self._status_timer.timeout.connect(self._refresh_status)
         self._tick_timer.timeout.connect(self._refresh_status)
-        self._drain_timer.timeout.connect(self._drain)
+        self.drain.applied.connect(self._refresh_status)  # the model's counts: O(1)
+        self.drain.drained.connect(self._on_drained)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self._escape)
         QShortcut(QKeySequence("Ctrl+L"), self, activated=self._focus_code)
 
@@ -598,40 +593,16 @@ class MainWindow(QMainWindow):
         self._refresh_status()
 
     def _on_updates(self, batch: UpdateBatch) -> None:
-        """Queue a batch; `_drain` applies it in slices so no turn of the event loop stalls."""
-        self._backlog.append(batch)
-        if not self._drain_timer.isActive():
-            self._drain_timer.start()
+        """Queue a batch; the drain applies it in slices so no turn of the event loop stalls."""
+        self.drain.add(batch)
 
-    def _drain(self) -> None:
-        """Apply queued batches for at most DRAIN_BUDGET seconds, then let the loop breathe.
-
-        A batch from 10,000 small files can hold tens of thousands of events; applied at once
-        it would freeze the window for a few hundred milliseconds.
-        """
-        deadline = time.perf_counter() + DRAIN_BUDGET
-        while self._backlog and time.perf_counter() < deadline:
-            batch = self._backlog[0]
-            if self._backlog_offset < len(batch.events):
-                end = self._backlog_offset + DRAIN_SLICE
-                self._apply(UpdateBatch(batch.events[self._backlog_offset : end]))
-                self._backlog_offset = end
-                continue
-            self._apply(UpdateBatch(progress=batch.progress))
-            self._backlog.popleft()
-            self._backlog_offset = 0
-        self._refresh_status()  # the counts are the model's, kept as rows change: O(1)
-        if self._backlog:
-            self._drain_timer.start()
-        elif self._pending_finish is not None:
+    def _on_drained(self) -> None:
+        if self._pending_finish is not None:
             finished, self._pending_finish = self._pending_finish, None
             self._on_finished(finished)
 
-    def _apply(self, batch: UpdateBatch) -> None:
-        self.model.apply(batch)
-
     def _on_finished(self, finished: TransferFinished) -> None:
-        if self._backlog:  # the rows first, then the verdict
+        if self.drain.pending:  # the rows first, then the verdict
             self._pending_finish = finished
             return
         self.running = False

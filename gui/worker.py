@@ -13,24 +13,26 @@ cannot deliver commands or timers meanwhile. Two things make up for it:
 * The pump thread also delivers the receiver's events: the receiver's callback only buffers them
   in an `EventCoalescer`, and the pump emits what gathered as one `updates` batch every
   ``TICK_SECONDS`` (at most ~20 updates a second whatever the rate of events).
+* The rows of a new file list are built here, in the receiver's callback, after the receiver
+  has sent its accept (the sender streams while 100,000 rows are made). The conflicts and the
+  files already here come from the core's `TransferStarted`, which resolved them against the
+  destination; the worker does not look at the destination again.
 """
 
 from __future__ import annotations
 
 import gc
-import os
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from inlet.core.codes import TransferCode
-from inlet.core.errors import InletError, UnsafeNameError
+from inlet.core.errors import InletError
 from inlet.core.events import TransferFinished, TransferStarted
-from inlet.core.paths import split_name
 
 from .coalesce import EventCoalescer
 from .model import RowSet
@@ -87,7 +89,7 @@ def _receiver_options(request: ReceiveRequest) -> object:
 class ReceiveWorker(QObject):
     """Lives in a worker `QThread`; its slots run there and may block."""
 
-    #: SessionStart (the TransferStarted with ``conflicts`` filled in, and its rows)
+    #: SessionStart (the core's TransferStarted, and its rows)
     transferStarted = Signal(object)
     #: UpdateBatch — status changes and progress since the last batch
     updates = Signal(object)
@@ -114,7 +116,6 @@ class ReceiveWorker(QObject):
         self._overwrite: dict[str, bool] = {}
         self._started = False
         self._finished: TransferFinished | None = None
-        self._dest: Path | None = None
 
     # -- commands: safe from any thread ---------------------------------------------------------
 
@@ -144,7 +145,6 @@ class ReceiveWorker(QObject):
             self._overwrite = dict(request.overwrite)
         self._started = False
         self._finished = None
-        self._dest = request.dest
         stop_pump = threading.Event()
         try:
             receiver = factory(
@@ -231,7 +231,6 @@ class ReceiveWorker(QObject):
         if self._coalescer.add(event):
             return
         if isinstance(event, TransferStarted):
-            event = self._with_already_done(self._with_conflicts(event))
             start = SessionStart(event, RowSet.for_transfer(event))
             # A big file list means many long-lived objects (rows here, lock entries in the
             # core). Python's full collections scan all of them while holding the GIL, which
@@ -245,39 +244,6 @@ class ReceiveWorker(QObject):
                 self._flush_locked()
         elif isinstance(event, TransferFinished):
             self._finished = event
-
-    def _with_conflicts(self, event: TransferStarted) -> TransferStarted:
-        """Fill ``conflicts`` when the engine left it empty (looked up here, off the GUI thread).
-
-        A name conflicts when something already stands at its final path and it is neither
-        resumed nor done in an earlier session (those are this transfer's own files).
-        """
-        if event.conflicts or event.is_message or self._dest is None:
-            return event
-        own = set(event.resumed) | set(event.already_done)
-        found = set()
-        for info in event.files:
-            if info.name in own:
-                continue
-            try:
-                parts = split_name(info.name)  # no file-system access for an unsafe name
-            except UnsafeNameError:
-                continue
-            if os.path.lexists(os.path.join(self._dest, *parts)):
-                found.add(info.name)
-        return replace(event, conflicts=frozenset(found)) if found else event
-
-    @staticmethod
-    def _with_already_done(event: TransferStarted) -> TransferStarted:
-        """Fill ``already_done`` when the engine left it empty: files resumed whole.
-
-        Such a file was completed in an earlier session (or is whole and about to be verified,
-        in which case its status events correct the row at once).
-        """
-        if event.already_done or not event.resumed:
-            return event
-        whole = {f.name for f in event.files if f.size and event.resumed.get(f.name) == f.size}
-        return replace(event, already_done=frozenset(whole)) if whole else event
 
     def _pump(self, stop: threading.Event, receiver: object) -> None:
         """Tick until the receive ends: deliver batches, pass a cancel on to the receiver."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from inlet.gui.widgets import BannerKind
 from inlet.gui.window import MainWindow
 
 from .conftest import record_opened
-from .test_responsive import COUNT, STALL_LIMIT, Heartbeat
+from .test_responsive import COUNT, GuiWork
 from .test_window import FakeNotifier, drop
 
 
@@ -292,30 +291,22 @@ def test_the_demo_end_to_end(qtbot, settings, tmp_path):
 
 
 @pytest.mark.timeout(600)
-def test_ten_thousand_real_files_keep_the_window_responsive(qtbot, window, senders, tmp_path):
-    """10,000 small files from a real sender; the best of two runs counts (see test_responsive)."""
+def test_ten_thousand_real_files_in_bounded_gui_work(qtbot, window, senders, tmp_path, monkeypatch):
+    """10,000 small files from a real sender: every one lands and its row says Done, and the GUI
+    thread's model work comes in bounded slices (see test_responsive; the stall figure itself is
+    ``python bench/window.py --files 10000``)."""
     src = tmp_path / "many"
     for i in range(COUNT):
         write(src / f"d{i // 100:03}" / f"f{i:05}.txt", os.urandom(600))
-    stalls = []
-    for attempt in range(2):
-        dest = tmp_path / f"dest{attempt}"
-        dest.mkdir()
-        prepare(qtbot, window, senders(src), dest)
-        heartbeat = Heartbeat()
-        heartbeat.start()
-        started = time.monotonic()
-        finished = press_receive(qtbot, window, timeout_ms=270_000)
-        heartbeat.stop()
-        assert finished.ok, finished.error
-        assert window.model.counts() == (COUNT, 0, COUNT)
-        assert len(list(dest.rglob("*.txt"))) == COUNT
-        print(f"{COUNT} files in {time.monotonic() - started:.1f} s; longest stall "
-              f"{heartbeat.longest * 1000:.0f} ms")  # fmt: skip
-        stalls.append(heartbeat.longest)
-        if heartbeat.longest < STALL_LIMIT:
-            return
-    pytest.fail(f"the GUI thread stalled in every run: {[round(s, 3) for s in stalls]} s")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    work = GuiWork(window, monkeypatch)
+    prepare(qtbot, window, senders(src), dest)
+    finished = press_receive(qtbot, window, timeout_ms=500_000)
+    assert finished.ok, finished.error
+    assert window.model.counts() == (COUNT, 0, COUNT)
+    assert len(list(dest.rglob("*.txt"))) == COUNT
+    work.check()
 
 
 @pytest.mark.timeout(180)

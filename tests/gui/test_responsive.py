@@ -1,67 +1,38 @@
-"""The GUI thread stays responsive while 10,000 small files arrive (scripted receiver).
+"""The GUI thread's share of 10,000 small files is bounded, whatever the machine's load.
 
-The end-to-end variant against a real sender is in test_e2e.py.
+How long the event loop stalls depends on the machine (other processes on a shared CI runner
+stall any run); that figure is a benchmark: ``python bench/window.py --files 10000`` reports
+the longest stall against its limit. The suite checks what does not depend on load: the rows
+are built off the GUI thread and swapped in once, and every piece of model work the GUI thread
+does in one go is a bounded slice, never a pass over every file.
 """
 
 from __future__ import annotations
 
-import sys
+import threading
 import time
 
 import pytest
-from PySide6.QtCore import QTimer
 
-from inlet.core.events import (
-    FileProgress,
-    FileStatus,
-    FileStatusChanged,
-    TransferFinished,
-)
-from inlet.gui.app import tune_interpreter
+from inlet.core.events import FileProgress, FileStatus, FileStatusChanged, TransferFinished
+from inlet.gui.drain import SLICE
+from inlet.gui.model import RowSet
 from inlet.gui.window import MainWindow
 
 from .conftest import ReceiverFactory, ScriptedReceiver, started
 
 COUNT = 10_000
-STALL_LIMIT = 0.100
-
-
-class Heartbeat:
-    """A 5 ms QTimer in the GUI thread; the longest gap between two ticks is the worst stall."""
-
-    def __init__(self) -> None:
-        self.timer = QTimer()
-        self.timer.setInterval(5)
-        self.timer.timeout.connect(self._tick)
-        self.last: float | None = None
-        self.longest = 0.0
-        self.ticks = 0
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        if self.last is not None:
-            self.longest = max(self.longest, now - self.last)
-        self.last = now
-        self.ticks += 1
-
-    def start(self) -> None:
-        self.last = None
-        self.timer.start()
-
-    def stop(self) -> None:
-        self.timer.stop()
 
 
 def ten_thousand_files(r: ScriptedReceiver) -> None:
-    """The events of 10,000 small files, as fast as Python can make them.
-
-    A real receiver releases the GIL for every socket read and file write; ``sleep(0)`` after
-    each file stands for that, and nothing else slows the flood.
-    """
+    """The events of 10,000 small files, as fast as Python can make them (progress reported
+    for every file before any completes, so one batch holds thousands of byte counts)."""
     files = [(f"batch/{i // 100:03}/file{i:05}.txt", 5_900) for i in range(COUNT)]
     for name, _ in files:  # the lock registers every file before the list is accepted
         r.emit(FileStatusChanged(name, FileStatus.PENDING))
     r.emit(started(*files))
+    for name, size in files:
+        r.emit(FileProgress(name, size // 2, size))
     for name, size in files:
         r.emit(FileStatusChanged(name, FileStatus.IN_PROGRESS, FileStatus.PENDING))
         r.emit(FileProgress(name, size, size))
@@ -70,53 +41,57 @@ def ten_thousand_files(r: ScriptedReceiver) -> None:
     r.emit(TransferFinished(ok=True))
 
 
-@pytest.fixture(autouse=True)
-def tuned_interpreter():
-    """As `run_app` sets it up (restored afterwards for the other tests)."""
-    before = sys.getswitchinterval()
-    tune_interpreter()
-    yield
-    sys.setswitchinterval(before)
+class GuiWork:
+    """Records what the window's model does in the GUI thread."""
 
+    def __init__(self, window: MainWindow, monkeypatch) -> None:
+        self.slices: list[int] = []
+        self.starts: list[bool] = []
+        self.built_in: list[str] = []
+        model = window.model
+        apply, start, build = model.apply, model.start, RowSet.for_transfer
 
-def receive_with_heartbeat(qtbot, window: MainWindow, timeout_ms: int) -> Heartbeat:
-    heartbeat = Heartbeat()
-    heartbeat.start()
-    with qtbot.waitSignal(window.transferDone, timeout=timeout_ms) as blocker:
-        assert window.start_receive()
-    heartbeat.stop()
-    assert blocker.args[0].ok, blocker.args[0].error
-    return heartbeat
+        def counted_apply(batch) -> None:
+            assert threading.current_thread() is threading.main_thread()
+            self.slices.append(len(batch.events) + len(batch.progress))
+            apply(batch)
+
+        def counted_start(event, rowset=None) -> None:
+            self.starts.append(rowset is not None)
+            start(event, rowset)
+
+        def recorded_build(event):
+            self.built_in.append(threading.current_thread().name)
+            return build(event)
+
+        monkeypatch.setattr(model, "apply", counted_apply)
+        monkeypatch.setattr(model, "start", counted_start)
+        monkeypatch.setattr(RowSet, "for_transfer", recorded_build)
+
+    def check(self) -> None:
+        assert self.starts == [True], "the rows were not built off the GUI thread"
+        assert self.built_in and "MainThread" not in self.built_in
+        assert self.slices and max(self.slices) <= SLICE, max(self.slices)
 
 
 @pytest.mark.timeout(180)
-def test_ten_thousand_files_never_stall_the_window(qtbot, settings, tmp_path):
-    """Up to three runs, and the best counts.
-
-    A stall caused by the window shows in every run; a busy machine (other processes on a
-    shared CI runner) can stall any single run, so one clean run shows the window is not at
-    fault.
-    """
-    longest: list[float] = []
-    for attempt in range(3):
-        dest = tmp_path / f"run{attempt}"
-        dest.mkdir()
-        window = MainWindow(
-            settings=settings,
-            code="127.0.0.1:4242:ocean-tiger",
-            destination=str(dest),
-            receiver_factory=ReceiverFactory(ten_thousand_files),
-        )
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
-        qtbot.waitUntil(lambda w=window, d=dest: w.destination == d, timeout=10_000)
-        heartbeat = receive_with_heartbeat(qtbot, window, timeout_ms=90_000)
-        window.shutdown()
-        assert window.model.counts() == (COUNT, 0, COUNT)
-        assert heartbeat.ticks > 10
-        longest.append(heartbeat.longest)
-        print(f"longest stall {heartbeat.longest * 1000:.0f} ms over {heartbeat.ticks} ticks")
-        if heartbeat.longest < STALL_LIMIT:
-            return
-    pytest.fail(f"the GUI thread stalled in every run: {[round(s, 3) for s in longest]} s")
+def test_ten_thousand_files_reach_the_rows_in_bounded_slices(
+    qtbot, settings, tmp_path, monkeypatch
+):
+    window = MainWindow(
+        settings=settings,
+        code="127.0.0.1:4242:ocean-tiger",
+        destination=str(tmp_path),
+        receiver_factory=ReceiverFactory(ten_thousand_files),
+    )
+    qtbot.addWidget(window)
+    work = GuiWork(window, monkeypatch)
+    qtbot.waitUntil(lambda: window.destination == tmp_path, timeout=10_000)
+    with qtbot.waitSignal(window.transferDone, timeout=120_000) as blocker:
+        assert window.start_receive()
+    window.shutdown()
+    assert blocker.args[0].ok
+    assert window.model.counts() == (COUNT, 0, COUNT)
+    assert window.summary_label.text().startswith(f"{COUNT} of {COUNT} files")
+    work.check()
+    assert sum(work.slices) >= 2 * COUNT  # every status change reached the rows

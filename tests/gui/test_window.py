@@ -320,7 +320,7 @@ def test_overwrite_toggles_reach_the_receiver(qtbot, make_window, tmp_path):
     (tmp_path / "notes" / "todo.txt").write_text("old")
 
     def script(r: ScriptedReceiver) -> None:
-        r.emit(started(*FILES))  # conflicts left empty: the worker looks them up
+        r.emit(started(*FILES, conflicts=frozenset({"notes/todo.txt"})))  # the engine's verdict
         assert r.cancelled.wait(20)
         r.emit(TransferFinished(ok=False, error="cancelled", resumable=True))
 

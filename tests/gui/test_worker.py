@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -188,18 +189,25 @@ def test_a_crash_in_the_receiver_still_ends_the_session_in_words(qtbot, harness_
 
 
 @pytest.mark.timeout(30)
-def test_conflicts_are_looked_up_when_the_engine_leaves_them_empty(qtbot, harness_for, tmp_path):
+def test_rows_follow_the_engines_verdict_on_conflicts(qtbot, harness_for, tmp_path, monkeypatch):
+    """The engine resolved conflicts against the destination: the worker does not look again
+    (100,000 more looks at the disk, and a second opinion that can differ)."""
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "exists.txt").write_text("old")
+    looked: list[str] = []
+    lexists = os.path.lexists
+    monkeypatch.setattr(os.path, "lexists", lambda p: looked.append(p) or lexists(p))
 
     def script(r: ScriptedReceiver) -> None:
-        r.emit(started(("docs/exists.txt", 3), ("docs/new.txt", 3)))
+        r.emit(started(("docs/exists.txt", 3), ("docs/new.txt", 3), resumed={"docs/exists.txt": 1}))
         r.emit(TransferFinished(ok=True))
 
     harness, _ = harness_for(script)
     run(qtbot, harness, tmp_path)
-    event = next(p for k, p, _ in harness.events if k == "started").event
-    assert event.conflicts == frozenset({"docs/exists.txt"})
+    start = next(p for k, p, _ in harness.events if k == "started")
+    assert start.event.conflicts == frozenset()
+    assert [row.conflict for row in start.rows.rows] == [False, False]
+    assert looked == []
 
 
 def make_lock(folder: Path) -> None:
