@@ -5,10 +5,12 @@ the single file. Start-up: from starting the process to the window being visible
 expose event; ``INLET_QUIT_AFTER=0`` makes the window say so on stderr and quit), for the built
 app and for ``inlet`` from this virtual environment, run alternately in the same run, the first
 run of each reported apart (the files are then least likely to be in the page cache) and the
-median of the rest. Offscreen by default; ``--x11`` uses the X server in ``DISPLAY``.
-The target: the built app starts no slower than the venv's ``inlet`` (ratio <= 1).
+median of the rest, with the CPU time each used. Offscreen by default; ``--x11`` uses the X
+server in ``DISPLAY``. The target: the built app starts no slower than the venv's ``inlet``.
 
-Run: ``python packaging/build.py && python bench/app_build.py`` (``--runs N``, ``--json FILE``).
+Run: ``python packaging/build.py && python bench/app_build.py`` (``--runs N``, ``--json FILE``)
+from a virtual environment where Inlet is installed as a user would (``pip install .``; an
+editable install imports slower).
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ def size_bytes(path: Path) -> int:
     return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def start_to_visible(command: list[str], x11: bool) -> float:
-    """Seconds from starting ``command`` to its window's first expose."""
+def start_to_visible(command: list[str], x11: bool) -> tuple[float, float]:
+    """Seconds from starting ``command`` to its window's first expose, and the CPU seconds the
+    process used in all (it quits at once then; CPU time varies less on a busy machine)."""
     with tempfile.TemporaryDirectory(prefix="inlet-bench-app-") as home:
         env = {**os.environ, "HOME": home, "XDG_CONFIG_HOME": f"{home}/config"}
         env["INLET_QUIT_AFTER"] = "0"
@@ -53,9 +56,11 @@ def start_to_visible(command: list[str], x11: bool) -> float:
         for line in process.stderr:
             if VISIBLE in line:
                 seconds = time.perf_counter() - started
-        if process.wait(60) != 0 or seconds is None:
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0 or seconds is None:
             raise RuntimeError(f"{command[0]} did not show its window (exit {process.returncode})")
-        return seconds
+        return seconds, usage.ru_utime + usage.ru_stime
 
 
 def run(runs: int, x11: bool) -> dict:
@@ -69,9 +74,12 @@ def run(runs: int, x11: bool) -> dict:
     if not (folder / "inlet").is_file():
         raise SystemExit("bench: no built app in dist/inlet; run python packaging/build.py first")
     times: dict[str, list[float]] = {name: [] for name in contenders}
+    cpu: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(runs):
         for name, command in contenders.items():
-            times[name].append(start_to_visible(command, x11))
+            seconds, cpu_seconds = start_to_visible(command, x11)
+            times[name].append(seconds)
+            cpu[name].append(cpu_seconds)
     res: dict = {
         "version": app_version,
         "platform": "x11" if x11 else "offscreen",
@@ -82,9 +90,11 @@ def run(runs: int, x11: bool) -> dict:
     for name, values in times.items():
         res[f"{name}_first_s"] = values[0]
         res[f"{name}_median_s"] = median(values[1:] or values)
+        res[f"{name}_cpu_median_s"] = median(cpu[name][1:] or cpu[name])
     for name in contenders:
         if name != "venv":
             res[f"{name}_ratio"] = res[f"{name}_median_s"] / res["venv_median_s"]
+            res[f"{name}_cpu_ratio"] = res[f"{name}_cpu_median_s"] / res["venv_cpu_median_s"]
     return res
 
 
@@ -97,10 +107,14 @@ def report(res: dict) -> None:
     print(f"start to visible window ({res['platform']}, {res['runs']} runs each, alternating):")
     for name in ("venv", "folder", "onefile"):
         if f"{name}_median_s" in res:
-            ratio = f", {res[f'{name}_ratio']:.2f}x venv" if name != "venv" else ""
+            ratio = cpu_ratio = ""
+            if name != "venv":
+                ratio = f" ({res[f'{name}_ratio']:.2f}x venv)"
+                cpu_ratio = f" ({res[f'{name}_cpu_ratio']:.2f}x)"
             print(
                 f"  {name:8} first {res[f'{name}_first_s']:.2f} s, median of the rest "
-                f"{res[f'{name}_median_s']:.2f} s{ratio}"
+                f"{res[f'{name}_median_s']:.2f} s{ratio}; CPU {res[f'{name}_cpu_median_s']:.2f} s"
+                f"{cpu_ratio}"
             )
 
 
