@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import cleanup, fresh_dir, small_tree, start_sender
 
 try:  # the receiver's disk path since issue 6
-    from inlet.core.writer import GroupCommit
+    from inlet.core.store.groupcommit import GroupCommit
 except ImportError:  # an older tree (a "before" measurement)
     GroupCommit = None
 

@@ -26,21 +26,18 @@ import errno
 import functools
 import hashlib
 import itertools
-import json
 import os
-import re
 import secrets
 import stat
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from .durable import SyncClock
 from .errors import DiskFullError, LockFileError, UnsafeNameError
 from .events import FileInfo, FileStatus, FileStatusChanged
 from .paths import (
@@ -56,10 +53,26 @@ from .store.destination import (
     NotRegularFileError,
     SharedFileError,
 )
+from .store.durable import SyncClock
+from .store.lockfile import (
+    ENCODE,
+    HEX64,
+    LOCK_VERSION,
+    STATUSES,
+    LoadedState,
+    encode_entries,
+    encode_pending_entries,
+    joined,
+    journal_header,
+    lower,
+    parse_json,
+    parse_time,
+    replay_journal,
+    validate_snapshot,
+)
 
 LOCK_TMP = LOCK_FILENAME + ".tmp"
 
-LOCK_VERSION = "1.0"
 STALE_AFTER = timedelta(hours=24)
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 #: errno values that mean "no room left": the transfer must stop, with its state kept.
@@ -67,13 +80,8 @@ DISK_FULL_ERRNOS = frozenset(
     e for e in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG) if e is not None
 )
 
-_JOURNAL_MAGIC = "inlet_journal"
 # ASCII output: names with any code point (even a lone surrogate a hostile peer can send as
 # "\ud800" in its JSON) still encode, and the files stay valid UTF-8 for ftransfer.
-_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
-_QUOTE = json.encoder.encode_basestring_ascii  # a str as a JSON string literal (C version)
-_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
-_STATUSES = {s.value: s for s in FileStatus}  # entries hold the members (JSON: the value)
 _ACTIVE = (FileStatus.PENDING, FileStatus.IN_PROGRESS)
 _fdatasync = getattr(os, "fdatasync", os.fsync)  # macOS and Windows have no fdatasync
 _BINARY = getattr(os, "O_BINARY", 0)
@@ -215,20 +223,6 @@ class LockSummary:
         return ", ".join(parts)
 
 
-@dataclass
-class _LoadedState:
-    """Everything read back from disk; built by ``_read_state``."""
-
-    header: dict[str, Any]
-    files: dict[str, dict[str, Any]]
-    timestamp: datetime
-    generation: str = ""  # the journal this snapshot expects ("" when ftransfer wrote it)
-    journal_matched: bool = False
-    journal_valid_bytes: int = 0
-    replayed_batches: int = 0
-    notes: list[str] = field(default_factory=list)
-
-
 class TransferLockManager:
     """Owns ``.transfer_lock.json`` and its journal for one destination folder.
 
@@ -246,7 +240,7 @@ class TransferLockManager:
       150 files made the sync alone 10-20 % of a 100,000-file transfer.
     * when ``sync_batch`` (default ``batch_size``) ``.part`` files hold progress that is not
       synced yet, a durable batch too, so a crash loses at most that many files' progress.
-      Several parts are synced with one sync of the whole file system (``core/durable.py``);
+      Several parts are synced with one sync of the whole file system (``core/store/durable.py``);
       the receiver raises ``sync_batch`` to its group commit's size, so one sync serves both.
 
     The batch counts distinct entries, because several updates of one entry in a batch cost a
@@ -531,7 +525,7 @@ class TransferLockManager:
         total = sum(size for _, size in pairs)
         files_json = None
         if plan is None or not plan.is_resume:  # all pending: the common case, kept cheap
-            files_json = _pending_files_json(pairs, stamp)  # (a generator: run by _compact)
+            files_json = encode_pending_entries(pairs, stamp)  # (a generator: run by _compact)
             pending = FileStatus.PENDING
             new_files = {
                 name: {
@@ -628,7 +622,7 @@ class TransferLockManager:
         """
         e = self._files[name]
         previous = e["status"]
-        status = _STATUSES[status]
+        status = STATUSES[status]
         if status is FileStatus.IN_PROGRESS:
             if previous is not FileStatus.PENDING:
                 if previous is FileStatus.IN_PROGRESS:
@@ -640,9 +634,9 @@ class TransferLockManager:
             if previous is FileStatus.FAILED:
                 raise ValueError(f"{name!r}: a failed file must be retried before it completes")
             if original_hash is not None:
-                if not _HEX64.fullmatch(original_hash):
+                if not HEX64.fullmatch(original_hash):
                     raise ValueError(f"{name!r}: {original_hash!r} is not a SHA-256 hex digest")
-                original_hash = _lower(original_hash)
+                original_hash = lower(original_hash)
             else:
                 original_hash = e["original_hash"]
             e["transferred_bytes"] = e["size"]
@@ -720,7 +714,7 @@ class TransferLockManager:
         status = e["status"]
         if not 0 <= transferred_bytes <= e["size"]:
             raise ValueError(f"{name!r}: {transferred_bytes} bytes is outside 0..{e['size']}")
-        if not _HEX64.fullmatch(partial_hash_hex):
+        if not HEX64.fullmatch(partial_hash_hex):
             raise ValueError(f"{name!r}: {partial_hash_hex!r} is not a SHA-256 hex digest")
         if status is not FileStatus.IN_PROGRESS:
             if status is not FileStatus.PENDING:
@@ -730,7 +724,7 @@ class TransferLockManager:
                 if self.listener is not None:
                     self.listener(FileStatusChanged(name, FileStatus.IN_PROGRESS, status))
         e["transferred_bytes"] = transferred_bytes
-        e["partial_hash"] = _lower(partial_hash_hex)
+        e["partial_hash"] = lower(partial_hash_hex)
         if transferred_bytes:
             self._unsynced_parts[name] = part_file or part_name(name)
         else:
@@ -794,7 +788,7 @@ class TransferLockManager:
             if durable and self._journal_unsynced:
                 self._append_journal(b"", sync=True)
             return
-        data = (_ENCODE({"t": stamp, "batch": batch}) + "\n").encode("utf-8")
+        data = (ENCODE({"t": stamp, "batch": batch}) + "\n").encode("utf-8")
         limit = max(self._snapshot_bytes, self.compact_min_bytes)
         if self._must_compact or self._journal_bytes + len(data) > limit:
             if not durable:
@@ -812,7 +806,7 @@ class TransferLockManager:
     def _sync_parts(self) -> None:
         """Make the .part files whose new length is about to be recorded durable.
 
-        One sync of the whole file system when there are several (``core/durable.py``), an
+        One sync of the whole file system when there are several (``core/store/durable.py``), an
         fsync each otherwise.
         """
         if self.durable and self._unsynced_parts:
@@ -865,15 +859,15 @@ class TransferLockManager:
         header = dict(self._header, timestamp=stamp)
         header["inlet"] = {"format": 1, "journal": generation}
         if files_json is None:
-            files_json = _files_json(self._files)
+            files_json = encode_entries(self._files)
         dest = self.destination
         dest.check_present()
         written = 0
         try:
             fd = dest.create(LOCK_TMP, replace=True)
             try:
-                opening = _ENCODE(header)[:-1] + ',"files":{'
-                for piece in itertools.chain((opening,), _joined(files_json), ("}}",)):
+                opening = ENCODE(header)[:-1] + ',"files":{'
+                for piece in itertools.chain((opening,), joined(files_json), ("}}",)):
                     data = piece.encode("utf-8")
                     _write_all(fd, data)
                     written += len(data)
@@ -883,7 +877,7 @@ class TransferLockManager:
                 os.close(fd)
             dest.rename(LOCK_TMP, LOCK_FILENAME, replace=True)
             self._sync_dir()
-            journal_head = _journal_header(header["session_id"], generation)
+            journal_head = journal_header(header["session_id"], generation)
             fd = dest.create(JOURNAL_FILENAME, replace=True)
             try:
                 _write_all(fd, journal_head)
@@ -897,7 +891,7 @@ class TransferLockManager:
             raise self._write_error(err) from err
         del header["inlet"]
         self._header = header
-        self._timestamp = _parse_time(stamp)
+        self._timestamp = parse_time(stamp)
         self._generation = generation
         self._must_compact = self._journal_unsynced = False
         self._snapshot_bytes = written
@@ -980,7 +974,7 @@ class TransferLockManager:
         self.load_notes = []
 
     # ----------------------------------------------------------------- reading
-    def _read_state(self) -> _LoadedState | None:
+    def _read_state(self) -> LoadedState | None:
         """Parse and validate snapshot + journal; None when there is no lock file."""
         try:
             raw = self.destination.read_bytes(LOCK_FILENAME)
@@ -993,18 +987,17 @@ class TransferLockManager:
             ) from err
         except OSError as err:
             raise LockFileError(f"{LOCK_FILENAME} cannot be read: {err.strerror or err}.") from err
-        doc = _parse_json(raw, LOCK_FILENAME)
-        header, files, stamp = _validate_snapshot(doc)
+        doc = parse_json(raw, LOCK_FILENAME)
+        header, files, stamp = validate_snapshot(doc)
         extras = doc.get("inlet")
         generation = extras.get("journal") if isinstance(extras, dict) else None
-        state = _LoadedState(header=header, files=files, timestamp=stamp)
+        state = LoadedState(header=header, files=files, timestamp=stamp)
         if isinstance(generation, str) and generation:
             state.generation = generation
             self._replay_journal(state, header["session_id"], generation)
         return state
 
-    def _replay_journal(self, state: _LoadedState, session_id: str, generation: str) -> None:
-        """Apply journal lines written after the snapshot; stop at a torn or garbled line."""
+    def _replay_journal(self, state: LoadedState, session_id: str, generation: str) -> None:
         try:
             raw = self.destination.read_bytes(JOURNAL_FILENAME)
         except FileNotFoundError:
@@ -1016,99 +1009,12 @@ class TransferLockManager:
             raise LockFileError(
                 f"{JOURNAL_FILENAME} cannot be read: {err.strerror or err}."
             ) from err
-        pos = 0
-        newest: str | None = None
-        while True:
-            end = raw.find(b"\n", pos)
-            if end < 0:
-                if pos < len(raw):
-                    state.notes.append("ignored a torn last line in the journal")
-                break
-            try:
-                obj = json.loads(raw[pos:end])
-            except (ValueError, RecursionError):
-                state.notes.append(f"ignored the journal from byte {pos} on (garbled line)")
-                break
-            if pos == 0:
-                if not (
-                    isinstance(obj, dict)
-                    and obj.get(_JOURNAL_MAGIC) == 1
-                    and obj.get("session_id") == session_id
-                    and obj.get("generation") == generation
-                ):
-                    return  # a journal of another snapshot: the snapshot already holds more
-                state.journal_matched = True
-            else:
-                for name, entry in _validate_journal_batch(obj, state.files):
-                    state.files[name] = entry
-                newest = obj["t"]
-                state.replayed_batches += 1
-            pos = end + 1
-        state.journal_valid_bytes = pos
-        newer = _parse_time(newest) if newest else None
-        if newer is not None and newer > state.timestamp:
-            state.timestamp = newer
+        replay_journal(raw, state, session_id, generation)
 
 
 # --------------------------------------------------------------------- helpers
-def _lower(hex_digest: str) -> str:
-    """Lower case without a copy when it is already (every file keeps a hash or two)."""
-    return hex_digest if hex_digest.islower() else hex_digest.lower()
-
-
 def _pair_list(files: FileList) -> list[tuple[str, int]]:
     return [(f.name, f.size) if isinstance(f, FileInfo) else (f[0], f[1]) for f in files]
-
-
-def _pending_files_json(
-    pairs: list[tuple[str, int]], stamp: str, chunk: int = 2000
-) -> Iterator[str]:
-    """The members of the ``files`` object of a lock where every file is pending, as JSON text
-    in pieces of ``chunk`` entries.
-
-    Same text as the generic encoder gives, in about 40 % of its time: the one record that
-    varies is the size (an int, checked by the caller) and the name, escaped by the encoder's
-    own string function. 100,000 files: 0.08 s instead of 0.2 s.
-    """
-    tail = (
-        ',"transferred_bytes":0,"partial_hash":null,"original_hash":null,"last_modified":'
-        + _QUOTE(stamp)
-        + "}"
-    )
-    for start in range(0, len(pairs), chunk):
-        yield ",".join(
-            [
-                f'{_QUOTE(name)}:{{"status":"pending","size":{size}{tail}'
-                for name, size in pairs[start : start + chunk]
-            ]
-        )
-
-
-def _files_json(files: dict[str, dict[str, Any]], chunk: int = 2000) -> Iterator[str]:
-    """The members of ``files`` as JSON text, ``chunk`` entries a piece; joined with commas
-    they are the same text as one encoder call gives.
-
-    One call for 100,000 entries holds the GIL for 0.2 s, and the window (whose GUI thread
-    shares the interpreter with the receiver) would freeze that long; 2,000 entries at a time
-    hold it for a few milliseconds, and the whole is even a little faster (smaller buffers).
-    """
-    items = iter(files.items())
-    while group := dict(itertools.islice(items, chunk)):
-        yield _ENCODE(group)[1:-1]
-
-
-def _joined(pieces: Iterable[str]) -> Iterator[str]:
-    """``pieces`` with a comma before every one but the first (JSON object members)."""
-    first = True
-    for piece in pieces:
-        if piece:
-            yield piece if first else "," + piece
-            first = False
-
-
-def _journal_header(session_id: str, generation: str) -> bytes:
-    head = {_JOURNAL_MAGIC: 1, "session_id": session_id, "generation": generation}
-    return (json.dumps(head, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -1150,166 +1056,3 @@ def _hash_of(dest: Destination, rel: str) -> str | None:
 
 def _disk_full_message(dest_dir: Path) -> str:
     return f"The disk holding {dest_dir} is full; the transfer stopped."
-
-
-def _parse_json(raw: bytes, what: str) -> Any:
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as err:
-        raise LockFileError(f"{what} is not UTF-8 text (damaged file).") from err
-    except RecursionError as err:
-        raise LockFileError(f"{what} is nested too deeply to be a transfer lock.") from err
-    except ValueError as err:
-        raise LockFileError(f"{what} is not valid JSON ({err}).") from err
-
-
-def _parse_time(value: Any) -> datetime | None:
-    """ISO 8601 to a naive local time (ftransfer writes naive local times)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone().replace(tzinfo=None)
-    return parsed
-
-
-def _is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _validate_snapshot(doc: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]], datetime]:
-    bad = LockFileError
-    if not isinstance(doc, dict):
-        raise bad(f"{LOCK_FILENAME} does not hold a JSON object.")
-    version = doc.get("version")
-    if not isinstance(version, str) or not version.startswith("1."):
-        raise bad(f"{LOCK_FILENAME} has version {version!r}; Inlet reads version 1.x.")
-    for key in ("session_id", "sender_ip"):
-        if not isinstance(doc.get(key), str):
-            raise bad(f"{LOCK_FILENAME} lacks a text {key!r}.")
-    stamp = _parse_time(doc.get("timestamp"))
-    if stamp is None:
-        raise bad(f"{LOCK_FILENAME} has no valid ISO 8601 timestamp.")
-    for key in ("total_files", "total_size"):
-        if not _is_count(doc.get(key)):
-            raise bad(f"{LOCK_FILENAME} has an invalid {key!r}: {doc.get(key)!r}.")
-    raw_files = doc.get("files")
-    if not isinstance(raw_files, dict):
-        raise bad(f"{LOCK_FILENAME} has no 'files' object.")
-    files = {name: _validate_entry(name, e) for name, e in raw_files.items()}
-    if doc["total_files"] < len(files):
-        raise bad(
-            f"{LOCK_FILENAME} is inconsistent: total_files is {doc['total_files']} "
-            f"but {len(files)} files are listed."
-        )
-    listed = sum(e["size"] for e in files.values())
-    if doc["total_size"] != listed:
-        raise bad(
-            f"{LOCK_FILENAME} is inconsistent: total_size is {doc['total_size']} "
-            f"but the listed files add up to {listed} bytes."
-        )
-    header = {
-        "version": version,
-        "session_id": doc["session_id"],
-        "timestamp": doc["timestamp"],
-        "sender_ip": doc["sender_ip"],
-        "total_files": doc["total_files"],
-        "total_size": doc["total_size"],
-    }
-    return header, files, stamp
-
-
-def _validate_entry(name: Any, e: Any) -> dict[str, Any]:
-    """One file record, checked and normalized (hashes lower-case, "" read as null)."""
-    bad = LockFileError
-    if not isinstance(name, str):
-        raise bad(f"{LOCK_FILENAME} lists a file whose name is not text.")
-    try:
-        if normalized_name(name) != name:
-            raise bad(f"{LOCK_FILENAME} lists {name!r}, which is not a normalized name.")
-    except UnsafeNameError as err:
-        raise bad(f"{LOCK_FILENAME} lists an unsafe file name: {err.message}") from err
-    if not isinstance(e, dict):
-        raise bad(f"The lock record of {name!r} is not a JSON object.")
-    status = e.get("status")
-    if status not in _STATUSES:
-        raise bad(f"The lock record of {name!r} has an unknown status {status!r}.")
-    size, held = e.get("size"), e.get("transferred_bytes", 0)
-    if not _is_count(size) or not _is_count(held):
-        raise bad(f"The lock record of {name!r} has an invalid size or transferred_bytes.")
-    if held > size:
-        raise bad(f"The lock record of {name!r} claims {held} bytes of a {size}-byte file.")
-    out: dict[str, Any] = {
-        "status": _STATUSES[status],
-        "size": size,
-        "transferred_bytes": held,
-        "partial_hash": _hash_or_none(name, "partial_hash", e.get("partial_hash")),
-        "original_hash": _hash_or_none(name, "original_hash", e.get("original_hash")),
-        "last_modified": e.get("last_modified"),
-    }
-    reason = e.get("reason")
-    if isinstance(reason, str):
-        out["reason"] = reason
-    final = e.get("final_path")
-    if isinstance(final, str) and final:
-        try:
-            out["final_path"] = normalized_name(final)
-        except UnsafeNameError as err:
-            raise bad(f"The lock record of {name!r} names an unsafe final path.") from err
-    proof = e.get("proof")
-    if isinstance(proof, list) and len(proof) == 4 and all(_is_count(v) for v in proof):
-        out["proof"] = proof
-    return out
-
-
-def _hash_or_none(name: str, key: str, value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or not _HEX64.fullmatch(value):
-        raise LockFileError(f"The lock record of {name!r} has an invalid {key}: {value!r}.")
-    return value.lower()
-
-
-def _validate_journal_batch(
-    obj: Any, files: dict[str, dict[str, Any]]
-) -> list[tuple[str, dict[str, Any]]]:
-    """Check one journal line; it is applied whole or not at all.
-
-    A line is ``{"t": stamp, "batch": {name: [status, transferred_bytes, partial_hash,
-    original_hash, reason, final_path]}}``: a list instead of the snapshot's record and no
-    repeated hash for a completed file, so the journal grows about half as fast as rewriting
-    records would, and a plain transfer never needs a compaction.
-    """
-    batch = obj.get("batch") if isinstance(obj, dict) else None
-    stamp = obj.get("t") if isinstance(obj, dict) else None
-    if not isinstance(batch, dict) or _parse_time(stamp) is None:
-        raise LockFileError(f"{JOURNAL_FILENAME} holds a line that is not a batch of records.")
-    out = []
-    for name, record in batch.items():
-        old = files.get(name)
-        if old is None:
-            raise LockFileError(f"{JOURNAL_FILENAME} records {name!r}, which the lock lacks.")
-        if not isinstance(record, list) or len(record) not in (6, 7):
-            raise LockFileError(f"{JOURNAL_FILENAME} has a malformed record for {name!r}.")
-        status, held, partial, original, reason, final, proof = (*record, None)[:7]
-        if status == FileStatus.COMPLETED and partial is None:
-            partial = original
-        entry = {
-            "status": status,
-            "size": old["size"],
-            "transferred_bytes": held,
-            "partial_hash": partial,
-            "original_hash": original,
-            "last_modified": stamp,
-        }
-        if reason is not None:
-            entry["reason"] = reason
-        if final is not None:
-            entry["final_path"] = final
-        if proof is not None:
-            entry["proof"] = proof
-        out.append((name, _validate_entry(name, entry)))
-    return out

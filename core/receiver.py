@@ -47,7 +47,8 @@ from .paths import LOCK_FILENAME, DestinationResolver, FileListChecker
 from .peertext import safe_text
 from .store.destination import Destination
 from .store.folding import NameFolding
-from .writer import FileWriter, GroupCommit
+from .store.groupcommit import GroupCommit
+from .writer import FileWriter
 
 RECV_BUFFER = 1 << 20  # the most read from the socket at once (straight into the wire's buffer)
 MAX_MESSAGE_BYTES = 10 << 20  # a text message is shown, not saved: keep it to a sane size

@@ -19,7 +19,7 @@ invariants win:
   writer recognises a file under its final name that holds exactly its verified bytes as its
   own earlier result (no ``name_1`` duplicate after a crash between rename and lock). Many
   small files share one sync: `GroupCommit` verifies each as it ends, then makes a group
-  durable with a single sync of the file system before naming them (see ``core/durable.py``).
+  durable with a single sync of the file system before naming them (see ``core/store/durable.py``).
 * Only a full disk stops the transfer (``DiskFullError``, state kept); every other error fails
   just this file, is logged to ``transfer_warnings.log`` and makes later chunks return 0.
 * The seed writes by path (``open(self.part_file, 'ab')``), which follows a symlink or a hard
@@ -39,8 +39,6 @@ import hashlib
 import os
 import stat
 import sys
-import time
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,7 +56,6 @@ from .store.destination import (
 )
 
 if TYPE_CHECKING:
-    from .durable import SyncClock
     from .lock import TransferLockManager
 
 READ_CHUNK = 1 << 20
@@ -136,7 +133,7 @@ class FileWriter:
         if warnings_log is not None:
             self._log_rel = Path(warnings_log).absolute().relative_to(root.absolute()).as_posix()
         self.verified = False  # every byte held and its SHA-256 matched; not named yet
-        self._sync_mark = 0  # SyncClock reading when the last byte was written
+        self.sync_mark = 0  # SyncClock reading when the last byte was written (GroupCommit)
         # What the lock records for this file (held bytes, prefix hash); this writer keeps it in
         # step, so it never has to read its entry back.
         self.status = FileStatus.PENDING
@@ -817,6 +814,12 @@ class FileWriter:
             reason = f"{self.lock_key} {what}: {detail}"
         self._fail(reason)
 
+    def not_saved(self, err: OSError) -> None:
+        """The sync that was to make the verified bytes durable failed: the file is not named
+        (a full disk raises ``DiskFullError``, any other error fails this file)."""
+        self.verified = False
+        self._os_failure(err, "could not be saved to disk")
+
     def mark_failed(self, reason: str, *, retryable: bool = True) -> None:
         """Fail this file from outside (the sender could not resend it); its ``.part`` stays."""
         self._fail(reason, retryable=retryable)
@@ -839,105 +842,6 @@ class FileWriter:
         line = f"{datetime.now().isoformat(timespec='seconds')} {self.lock_key}: {message}\n"
         with contextlib.suppress(OSError):
             self.destination.append(self._log_rel, line.encode("utf-8", "backslashreplace"))
-
-
-class GroupCommit:
-    """Verified files wait here for one shared sync, then get their final names together.
-
-    Invariant 2 wants a file's bytes on disk before its final name, but one fsync per file
-    (0.2-3 ms each) would dominate a transfer of thousands of small files. `add` takes a file
-    whose SHA-256 matched; `commit` makes every queued ``.part`` durable with as few syncs as
-    possible (one ``syncfs`` on Linux; none for files a whole-file-system sync already covered,
-    such as the lock's), then renames them in order and reports each through its callback.
-    Until then a file is only ``name.part``: a crash leaves it unnamed and verified again on
-    resume. The caller commits when `due` (``max_files`` waiting, ``max_bytes`` of them, or
-    the oldest waiting ``max_delay`` seconds), before it answers the sender and when it stops.
-
-    (Syncing and renaming in a thread of their own, beside the receiver, was measured: slower,
-    because the file system makes new files wait while it writes the group's metadata out, and
-    the two threads contend for the GIL.)
-    """
-
-    def __init__(
-        self,
-        clock: SyncClock | None,
-        *,
-        max_files: int = 1000,
-        max_bytes: int = 64 << 20,
-        max_delay: float = 0.5,
-        time_source: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.clock = clock
-        self.max_files = max_files
-        self.max_bytes = max_bytes
-        self.max_delay = max_delay
-        self._time = time_source
-        self._queue: list[tuple[FileWriter, Callable[[FileWriter, bool], None]]] = []
-        self._bytes = 0
-        self._since = 0.0
-
-    def __len__(self) -> int:
-        return len(self._queue)
-
-    def add(self, writer: FileWriter, on_done: Callable[[FileWriter, bool], None]) -> None:
-        """Queue a verified ``writer``; ``on_done(writer, named)`` follows at the commit."""
-        if not self._queue:
-            self._since = self._time()
-        if self.clock is not None:
-            writer._sync_mark = self.clock.now()
-        self._queue.append((writer, on_done))
-        self._bytes += writer.size
-
-    def due(self) -> bool:
-        return bool(self._queue) and (
-            len(self._queue) >= self.max_files
-            or self._bytes >= self.max_bytes
-            or self._time() - self._since >= self.max_delay
-        )
-
-    def seconds_left(self) -> float | None:
-        """How long the oldest queued file may still wait (None when nothing waits)."""
-        if not self._queue:
-            return None
-        return max(0.0, self.max_delay - (self._time() - self._since))
-
-    def commit(self) -> None:
-        """Sync what is queued (once), then name each file; a full disk raises at the end."""
-        queue, self._queue, self._bytes = self._queue, [], 0
-        if not queue:
-            return
-        queue[0][0].destination.check_present()  # never name files in a folder moved away
-        clock = self.clock
-        covered = clock.covered if clock is not None else (lambda mark: False)
-        # (a zero-byte file has no bytes to sync: its empty .part is made when it is named)
-        need = [w for w, _ in queue if w.fsync and w.size and not covered(w._sync_mark)]
-        if clock is not None:
-            # (finalize checks each .part right after, so the sync need not stat them)
-            problems = clock.sync_files([w.part_rel for w in need], check_present=False)
-            failed = dict(problems)
-        else:
-            failed = {}
-            for w in need:
-                try:
-                    w.destination.fsync(w.part_rel)
-                except OSError as err:
-                    failed[w.part_rel] = err
-        disk_full: DiskFullError | None = None
-        for writer, on_done in queue:
-            try:
-                err = failed.get(writer._part)
-                if err is not None:
-                    writer.verified = False
-                    writer._os_failure(err, "could not be saved to disk")
-                    named = False
-                else:
-                    named = writer.finalize(synced=True)
-            except DiskFullError as err:
-                disk_full = disk_full or err
-                named = False
-            on_done(writer, named)
-        if disk_full is not None:
-            raise disk_full
 
 
 class _PartChanged(Exception):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from inlet.core import durable, framing, messages
+from inlet.core import framing, messages
 from inlet.core import receiver as receiver_module
 from inlet.core import writer as writer_module
 from inlet.core.codes import parse_code
@@ -26,7 +26,9 @@ from inlet.core.events import FileStatus, TransferStarted
 from inlet.core.lock import TransferLockManager
 from inlet.core.paths import DestinationResolver, resolve_destination
 from inlet.core.session import SessionCipher
-from inlet.core.writer import FileWriter, GroupCommit
+from inlet.core.store import durable
+from inlet.core.store.groupcommit import GroupCommit
+from inlet.core.writer import FileWriter
 
 from ..helpers import start_sender, tree_hashes
 

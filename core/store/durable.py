@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .store.destination import Destination
+    from .destination import Destination
 
 _BINARY = getattr(os, "O_BINARY", 0)
 # Windows can only flush a handle opened for writing; POSIX is happy with a read-only one.
