@@ -209,6 +209,8 @@ def _send(args: argparse.Namespace) -> int:
         sender = Sender.for_paths(args.paths, options)
     sender.listen()
     print(f"inlet receive {sender.code}", flush=True)
+    if sender.address_warning:
+        print(f"inlet: warning: {sender.address_warning}", file=sys.stderr, flush=True)
     if not sender.pake:
         print(
             "inlet: warning: this is an ftransfer-compatible code; anyone who can connect can "
@@ -239,6 +241,9 @@ def _receive(args: argparse.Namespace) -> int:
     result = receiver.run()
     if progress:
         progress.finish()
+    reached = getattr(receiver, "connected_to", None)
+    if reached and len(code.hosts) > 1 and not args.json:
+        print(f"Reached the sender at {reached} (of {len(code.hosts)} addresses).", file=sys.stderr)
     if args.json:
         sys.stdout.writelines(result.json_pieces())
         print()

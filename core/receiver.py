@@ -24,6 +24,7 @@ from pathlib import Path
 
 from . import wire
 from .codes import TransferCode
+from .connect import connect_first
 from .crashlog import unexpected_error
 from .errors import (
     ConnectionFailedError,
@@ -254,41 +255,41 @@ class Receiver:
             self._emit_callback(event)
 
     def _check_peer(self) -> None:
+        """Which of the code's addresses may be tried (``peer_hosts``): with
+        --require-tailscale only those listed by ``tailscale status`` (or this host in pod
+        mode)."""
+        self.peer_hosts = self.code.hosts
         if not self.options.require_tailscale:
             return
-        host = self.code.host
-        if self.options.pod and host in ("127.0.0.1", "::1", "localhost"):
+        local = ("127.0.0.1", "::1", "localhost")
+        if self.options.pod and any(host in local for host in self.code.hosts):
+            self.peer_hosts = tuple(h for h in self.code.hosts if h in local)
             return
         peers = (self.options.tailscale_peers or tailscale_peers)()
-        try:
-            addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-        except OSError:
-            addresses = {host}
-        if not addresses & peers:
+        allowed = []
+        for host in self.code.hosts:
+            try:
+                addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+            except OSError:
+                addresses = {host}
+            if addresses & peers:
+                allowed.append(host)
+        if not allowed:
             raise ConnectionFailedError(
-                f"{host} is not a peer in 'tailscale status', and --require-tailscale is on.",
+                f"{', '.join(self.code.hosts)} is not a peer in 'tailscale status', and "
+                "--require-tailscale is on.",
                 "Use the sender's Tailscale address, or drop --require-tailscale.",
             )
+        self.peer_hosts = tuple(allowed)
 
     def _connect(self) -> socket.socket:
-        host, port = self.code.host, self.code.port
+        """Connect to the first of the code's addresses that answers (core/connect.py); it is
+        kept in ``connected_to``."""
         if self._cancelled.is_set():
             raise CancelledError("The transfer was cancelled.")
-        try:
-            sock = socket.create_connection((host, port), timeout=self.options.connect_timeout)
-        except TimeoutError as err:
-            raise TransferTimeoutError(
-                f"No answer from {host}:{port} within {self.options.connect_timeout:.0f} s.",
-                "Check that the sender is running and reachable, then try again.",
-            ) from err
-        except socket.gaierror as err:
-            raise ConnectionFailedError(f"Cannot find the host {host!r}.") from err
-        except ConnectionRefusedError as err:
-            raise ConnectionFailedError(f"Nothing is listening at {host}:{port}.") from err
-        except OSError as err:
-            raise ConnectionFailedError(
-                f"Cannot reach {host}:{port}: {err.strerror or err}."
-            ) from err
+        sock, self.connected_to = connect_first(
+            self.peer_hosts, self.code.port, self.options.connect_timeout
+        )
         sock.settimeout(self.options.idle_timeout)
         with self._sock_lock:
             self._sock = sock

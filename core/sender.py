@@ -12,7 +12,6 @@ import hashlib
 import io
 import select
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import wire
+from .addresses import Interfaces, code_addresses, system_interfaces
 from .codes import DEFAULT_PORT, TransferCode, generate_token, is_pake_token
 from .errors import InletError, PeerGoneError, ProtocolError, TransferTimeoutError, WrongTokenError
 from .events import FileInfo
@@ -61,6 +61,11 @@ class SenderOptions:
     ready_timeout: float | None = None  # None: ftransfer's 60/120/180 s by file count
     reply_timeout: float = 120.0
     handshake_timeout: float = HANDSHAKE_DEADLINE
+    #: Where the machine's addresses come from (a seam for tests); None: the real interfaces.
+    interfaces: Interfaces | None = None
+    #: With no connection after this many seconds, log what to do if the receiver cannot
+    #: connect (a firewall is the usual cause).
+    contact_hint_after: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,8 @@ class Sender:
         self.code: TransferCode | None = None
         self._gate: _Gate | None = None
         self._wake: socket.socket | None = None
+        #: Set by `listen` when no address but loopback was found: only this host can receive.
+        self.address_warning: str | None = None
 
     @classmethod
     def for_paths(cls, paths: list[str], options: SenderOptions) -> Sender:
@@ -116,25 +123,39 @@ class Sender:
     def listen(self) -> TransferCode:
         """Bind the listening socket and work out the code a receiver needs."""
         bind, port = self.options.bind, self.options.port
-        family = socket.AF_INET6 if ":" in bind else socket.AF_INET
+        # Listening on every address (no --bind) takes IPv6 too where the system can.
+        dualstack = bind in ("", "::") and socket.has_dualstack_ipv6()
+        family = socket.AF_INET6 if ":" in bind or dualstack else socket.AF_INET
         try:
-            self._server = socket.create_server((bind, port), family=family, backlog=4)
+            self._server = socket.create_server(
+                (bind, port), family=family, backlog=64, dualstack_ipv6=dualstack
+            )
         except OSError as err:
             raise InletError(
                 f"Cannot listen on port {port}: {err.strerror or err}.",
                 "Pick another port with --port (0 picks a free one).",
             ) from err
         actual_port = self._server.getsockname()[1]
-        self.code = TransferCode(self._advertised_host(), actual_port, self.token)
+        hosts = self._advertised_hosts(ipv6=family == socket.AF_INET6)
+        self.code = TransferCode(hosts[0], actual_port, self.token, more_hosts=tuple(hosts[1:]))
         return self.code
 
-    def _advertised_host(self) -> str:
+    def _advertised_hosts(self, *, ipv6: bool) -> list[str]:
+        """The code's addresses: --bind's, else the interfaces' (core/addresses.py)."""
         bind = self.options.bind
         if bind and bind not in ("0.0.0.0", "::"):
-            return bind
-        if self.options.pod:
-            return "127.0.0.1"
-        return _tailscale_ip() or _local_ip() or "127.0.0.1"
+            return [bind]
+        interfaces = (self.options.interfaces or system_interfaces)()
+        if not ipv6:
+            interfaces = [(name, a) for name, a in interfaces if ":" not in a]
+        hosts = code_addresses(interfaces, pod=self.options.pod)
+        if not hosts:
+            self.address_warning = (
+                "This machine has no network address but loopback, so only a receiver on this "
+                "machine can use the code; connect to a network and start inlet send again."
+            )
+            hosts = ["127.0.0.1"]
+        return hosts
 
     def close(self) -> None:
         if self._server is not None:
@@ -155,11 +176,19 @@ class Sender:
         wake_r, wake_w = socket.socketpair()
         self._wake = wake_w
         threads: list[threading.Thread] = []
+        hint_at: float | None = time.monotonic() + self.options.contact_hint_after
         try:
             while True:
                 if not gate.wait_for_slot():
                     return
-                readable, _, _ = select.select([self._server, wake_r], [], [])
+                wait = None if hint_at is None else max(0.0, hint_at - time.monotonic())
+                readable, _, _ = select.select([self._server, wake_r], [], [], wait)
+                if not readable:  # nobody connected for a while: say what may be wrong
+                    gate.release_slot()
+                    log(self._no_contact_hint())
+                    hint_at = None
+                    continue
+                hint_at = None
                 if wake_r in readable:
                     gate.release_slot()
                     return
@@ -248,6 +277,14 @@ class Sender:
         finally:
             gate.end_session()
         return False
+
+    def _no_contact_hint(self) -> str:
+        port = self.code.port if self.code else self.options.port
+        return (
+            f"No receiver has connected for {self.options.contact_hint_after:.0f} s. If one "
+            f"says it cannot connect, let TCP port {port} in through this machine's firewall "
+            f"(e.g. 'sudo ufw allow {port}/tcp'), or use an address it can reach (Tailscale)."
+        )
 
     def stop(self) -> None:
         """Make `serve` return soon (from any thread): every connection is cut."""
@@ -627,26 +664,3 @@ def _longest_matching_prefix(offer: _Offer, held: wire.HeldPrefix) -> tuple[int,
     if at_checkpoint is not None and at_checkpoint.hexdigest() == checkpoint.sha256:
         return checkpoint.length, at_checkpoint
     return 0, hashlib.sha256()
-
-
-def _tailscale_ip() -> str | None:
-    try:
-        out = subprocess.run(
-            ["tailscale", "ip", "-4"], capture_output=True, text=True, timeout=5, check=True
-        ).stdout.split()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out[0] if out else None
-
-
-def _local_ip() -> str | None:
-    """This host's first non-loopback address, from its own name (no packet is sent)."""
-    try:
-        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
-    except OSError:
-        return None
-    for info in infos:
-        address = info[4][0]
-        if not address.startswith("127."):
-            return address
-    return None
