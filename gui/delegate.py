@@ -38,6 +38,7 @@ def button_rects(
     """Where each action's button sits in a cell: left to right, vertically centred.
 
     Shared by painting and hit-testing so a click lands on exactly the button that was drawn.
+    Only buttons that fit are placed (a narrow window keeps the rest in the context menu).
     """
     rects = []
     x = cell.left() + BUTTON_SPACING
@@ -45,6 +46,8 @@ def button_rects(
     top = cell.top() + (cell.height() - height) // 2
     for action in actions:
         width = metrics.horizontalAdvance(action.value) + 2 * BUTTON_PADDING
+        if x + width > cell.right() + 1:
+            break
         rects.append((action, QRect(x, top, width, height)))
         x += width + BUTTON_SPACING
     return rects

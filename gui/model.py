@@ -43,7 +43,7 @@ HEADERS = {
     Column.SIZE: "Size",
     Column.PROGRESS: "Progress",
     Column.STATUS: "Status",
-    Column.OVERWRITE: "Overwrite",
+    Column.OVERWRITE: "Replace",
     Column.ACTION: "Action",
 }
 
@@ -73,7 +73,10 @@ class RowState(StrEnum):
 class RowAction(StrEnum):
     OPEN = "Open"
     SHOW = "Show in folder"
-    RETRY = "Retry"
+    #: a new receive from the same sender: every file not yet here comes again (the protocol
+    #: cannot ask for one file yet), so the button says what it does
+    RETRY = "Receive again"
+    COPY_PATH = "Copy path"  # context menu only
 
 
 @dataclass(slots=True)
@@ -493,6 +496,19 @@ class TransferModel(QAbstractTableModel):
 
     def clear(self) -> None:
         self._swap(RowSet())
+
+    @property
+    def has_saved(self) -> bool:
+        """The rows are an interrupted transfer's saved state (not a session's)."""
+        return any(row.saved for row in self._rows[:1])
+
+    def clear_finished(self) -> None:
+        """Drop the rows of files that are done; the others stay as they are."""
+        kept = RowSet(is_message=self.is_message)
+        for row in self._rows:
+            if row.state not in (RowState.DONE, RowState.ALREADY_HERE):
+                kept.add(row)
+        self._swap(kept)
 
     def stop(self, resumable: bool) -> None:
         """The session ended: every file not yet done or failed says it stopped, and where."""

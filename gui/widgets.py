@@ -6,7 +6,7 @@ from enum import StrEnum
 from importlib import resources
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QKeyEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -18,6 +18,22 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+HINT_STYLE = "color: #c62828;"
+
+
+class Button(QPushButton):
+    """A push button that Enter presses too (outside dialogs, Qt's buttons take only Space)."""
+
+    def __init__(self, text: str, accessible: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setAccessibleName(accessible)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.isEnabled():
+            self.animateClick()
+            return
+        super().keyPressEvent(event)
 
 
 def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
@@ -77,7 +93,8 @@ class Banner(QFrame):
         self.label = plain_label("", self)  # names and errors come from the peer
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.resume_button = self._button("&Resume", "Resume the interrupted transfer")
+        # Alt+R is Receive's; Resume takes Alt+U
+        self.resume_button = self._button("Res&ume", "Resume the interrupted transfer")
         self.discard_button = self._button(
             "&Discard", "Discard the interrupted transfer's unfinished files"
         )
@@ -102,8 +119,7 @@ class Banner(QFrame):
         self.hide()
 
     def _button(self, text: str, accessible: str) -> QPushButton:
-        button = QPushButton(text, self)
-        button.setAccessibleName(text.replace("&", ""))
+        button = Button(text, text.replace("&", ""), self)
         button.setAccessibleDescription(accessible)
         button.setToolTip(accessible)
         button.hide()

@@ -1,65 +1,55 @@
-"""The main window: code, destination, one row per file, and what to do when things go wrong.
+"""The main window: a form, a banner, the rows and a status bar, and the flow between them.
 
-The window is the GUI thread's only actor. It asks the worker for everything that touches a disk
-or a socket (receiving, reading a folder's resume state, discarding it) through queued signals,
-and passes commands to a running receive through the worker's thread-safe methods.
+The window composes small widgets (`TransferForm` at the top, the `Banner`, `TransferView`
+with the rows, `TransferStatus` in the status bar); the model is the one source of rows and
+totals. The window itself only runs the flow: which folder a receive uses, starting and
+cancelling, what a transfer's end says, what a row's action does, asking before data is lost.
+
+It is the GUI thread's only actor. It asks the worker for everything that touches a disk or a
+socket (receiving, reading a folder's resume state, creating or discarding) through queued
+signals, and passes commands to a running receive through the worker's thread-safe methods.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPoint, QSettings, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import (
-    QAction,
     QCloseEvent,
     QDragEnterEvent,
     QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
+    QGuiApplication,
     QKeySequence,
     QResizeEvent,
     QShortcut,
 )
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QApplication,
-    QCheckBox,
-    QFileDialog,
-    QGridLayout,
-    QHBoxLayout,
-    QHeaderView,
-    QLineEdit,
-    QMainWindow,
-    QMenu,
-    QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
-from inlet.core.codes import TransferCode, parse_code
-from inlet.core.errors import CodeError
 from inlet.core.events import TransferFinished
-from inlet.core.progress import format_size, summary_text
+from inlet.core.progress import format_size
 
 from .coalesce import UpdateBatch
-from .delegate import TransferDelegate
 from .desktop import Desktop, Notifier
 from .drain import BatchDrain
-from .model import Column, FileRow, Role, RowAction, RowState, TransferModel
+from .form import TransferForm
+from .model import FileRow, RowAction, RowState, TransferModel
 from .qtcompat import emit
-from .rate import RateWindow, percent
-from .widgets import Banner, BannerKind, DropOverlay, MessageDialog, app_icon, plain_label
+from .rate import RateWindow
+from .statusbar import TransferStatus
+from .transfer_view import TransferView
+from .widgets import Banner, BannerKind, DropOverlay, MessageDialog, app_icon
 from .worker import FolderInfo, ReceiveRequest, ReceiverFactory, ReceiveWorker, SessionStart
 
 SETTINGS_DESTINATION = "destination"
+SETTINGS_GEOMETRY = "window/geometry"
 STATUS_REFRESH_MS = 200
 TICK_MS = 1000  # the speed and time left are refreshed at least this often while receiving
-HINT_STYLE = "color: #c62828;"
+MINIMUM_SIZE = (640, 400)
 
 
 class MainWindow(QMainWindow):
@@ -86,6 +76,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Inlet")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
+        self.setMinimumSize(*MINIMUM_SIZE)
         self.resize(920, 560)
         self.model = TransferModel(self)
         self.rate = RateWindow()
@@ -108,6 +99,9 @@ class MainWindow(QMainWindow):
         self._start_worker(receiver_factory)
         self._connect()
 
+        geometry = self.settings.value(SETTINGS_GEOMETRY)
+        if geometry is not None:
+            self.restoreGeometry(geometry)
         if code:
             self.code_edit.setText(code)
         destination = destination or self.settings.value(SETTINGS_DESTINATION, "", type=str)
@@ -120,153 +114,41 @@ class MainWindow(QMainWindow):
     def _build_ui(self) -> None:
         central = QWidget(self)
         self.setCentralWidget(central)
-        outer = QVBoxLayout(central)
-
-        form = QGridLayout()
-        code_label = plain_label("&Code", central)
-        self.code_edit = QLineEdit(central)
-        self.code_edit.setPlaceholderText(
-            "Paste the code the sender printed, e.g. 100.64.1.123:ocean-tiger-piano-ruby"
-        )
-        self.code_edit.setAccessibleName("Transfer code")
-        self.code_edit.setAccessibleDescription("The code the sender printed, HOST:TOKEN")
-        self.code_edit.setClearButtonEnabled(True)
-        self.code_edit.setAcceptDrops(False)  # a folder dropped anywhere sets the destination
-        code_label.setBuddy(self.code_edit)
-        self.receive_button = QPushButton("&Receive", central)
-        self.receive_button.setAccessibleName("Receive")
-        self.receive_button.setToolTip("Connect to the sender and receive its files (Enter)")
-        self.receive_button.setDefault(True)
-        self.code_hint = plain_label("", central)
-        self.code_hint.setStyleSheet(HINT_STYLE)
-        self.code_hint.setWordWrap(True)
-        self.code_hint.setAccessibleName("Code problem")
-        self.code_hint.hide()
-
-        dest_label = plain_label("Save &to", central)
-        self.dest_edit = QLineEdit(central)
-        self.dest_edit.setPlaceholderText("Choose a folder, or drop one anywhere on this window")
-        self.dest_edit.setAccessibleName("Destination folder")
-        self.dest_edit.setAcceptDrops(False)
-        dest_label.setBuddy(self.dest_edit)
-        self.choose_button = QPushButton("C&hoose…", central)
-        self.choose_button.setAccessibleName("Choose destination folder")
-        self.choose_button.setToolTip("Choose the folder to save the files in")
-        drop_hint = plain_label("or drop a folder anywhere on this window", central)
-        drop_hint.setEnabled(False)
-        self.dest_hint = plain_label("", central)
-        self.dest_hint.setStyleSheet(HINT_STYLE)
-        self.dest_hint.setWordWrap(True)
-        self.dest_hint.setAccessibleName("Destination problem")
-        self.dest_hint.hide()
-        self.create_folder_button = QPushButton("Cr&eate folder", central)
-        self.create_folder_button.setAccessibleName("Create the folder")
-        self.create_folder_button.setToolTip("Create the folder shown in Save to")
-        self.create_folder_button.hide()
-
-        form.addWidget(code_label, 0, 0)
-        form.addWidget(self.code_edit, 0, 1)
-        form.addWidget(self.receive_button, 0, 2)
-        form.addWidget(self.code_hint, 1, 1, 1, 2)
-        form.addWidget(dest_label, 2, 0)
-        form.addWidget(self.dest_edit, 2, 1)
-        form.addWidget(self.choose_button, 2, 2)
-        form.addWidget(drop_hint, 3, 1)
-        form.addWidget(self.dest_hint, 4, 1)
-        form.addWidget(self.create_folder_button, 4, 2)
-        form.setColumnStretch(1, 1)
-        outer.addLayout(form)
-
+        self.form = TransferForm(central)
         self.banner = Banner(central)
+        self.view = TransferView(self.model, central)
+        self.status = TransferStatus(self.statusBar())
+        outer = QVBoxLayout(central)
+        outer.addWidget(self.form)
+        outer.addWidget(self.view, 1)
+        # Below the rows: a banner that comes and goes never moves a row a person aims at.
         outer.addWidget(self.banner)
-
-        tools = QHBoxLayout()
-        self.overwrite_default = QCheckBox(
-            "Replace e&xisting files (default for every row)", central
-        )
-        self.overwrite_default.setAccessibleName("Replace existing files by default")
-        self.overwrite_default.setToolTip(
-            "Unchecked: a file that already exists here is kept and the new one is saved as "
-            "name_1.ext. Each row's Overwrite box can differ."
-        )
-        self.retry_all_button = QPushButton("Retry all &failed", central)
-        self.retry_all_button.setAccessibleName("Retry all failed files")
-        self.retry_all_button.hide()
-        tools.addWidget(self.overwrite_default)
-        tools.addStretch(1)
-        tools.addWidget(self.retry_all_button)
-        outer.addLayout(tools)
-
-        self.table = QTableView(central)
-        self.table.setModel(self.model)
-        # Only the painted columns go through Python; text and check boxes stay in C++.
-        self.delegate = TransferDelegate(self.table)
-        self.table.setItemDelegateForColumn(Column.PROGRESS, self.delegate)
-        self.table.setItemDelegateForColumn(Column.ACTION, self.delegate)
-        self.table.setAccessibleName("Incoming files")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.setShowGrid(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 14)
-        self.table.setMouseTracking(True)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
-        for column, width in (
-            (Column.SIZE, 80),
-            (Column.PROGRESS, 150),
-            (Column.STATUS, 190),
-            (Column.OVERWRITE, 100),
-            (Column.ACTION, 170),
-        ):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(column, width)
-        header.setHighlightSections(False)
-        outer.addWidget(self.table, 1)
-
-        status = self.statusBar()
-        self.summary_label = plain_label("", self)
-        self.summary_label.setAccessibleName("Transfer summary")
-        self.overall_bar = QProgressBar(self)
-        self.overall_bar.setRange(0, 100)
-        self.overall_bar.setFormat("%v %")  # the model's percent (see rate.percent)
-        self.overall_bar.setMaximumWidth(220)
-        self.overall_bar.setAccessibleName("Overall progress")
-        self.cancel_button = QPushButton("Cancel", self)
-        self.cancel_button.setAccessibleName("Cancel the transfer")
-        self.cancel_button.setToolTip("Stop receiving; everything received so far is kept (Esc)")
-        self.cancel_button.setEnabled(False)
-        self.summary_label.setContentsMargins(6, 0, 0, 0)
-        status.addWidget(self.summary_label, 1)
-        status.addPermanentWidget(self.overall_bar)
-        status.addPermanentWidget(self.cancel_button)
-
         self.overlay = DropOverlay(central)
 
-        self.setTabOrder(self.code_edit, self.receive_button)
-        self.setTabOrder(self.receive_button, self.dest_edit)
-        self.setTabOrder(self.dest_edit, self.choose_button)
-        self.setTabOrder(self.choose_button, self.banner.resume_button)
-        self.setTabOrder(self.banner.resume_button, self.banner.discard_button)
-        self.setTabOrder(self.banner.discard_button, self.banner.show_folder_button)
-        self.setTabOrder(self.banner.show_folder_button, self.banner.dismiss_button)
-        self.setTabOrder(self.banner.dismiss_button, self.overwrite_default)
-        self.setTabOrder(self.overwrite_default, self.retry_all_button)
-        self.setTabOrder(self.retry_all_button, self.table)
-        self.setTabOrder(self.table, self.cancel_button)
+        # The parts a person (and a test) reaches through the window.
+        form, view, status = self.form, self.view, self.status
+        self.code_edit, self.code_hint = form.code_edit, form.code_hint
+        self.dest_edit, self.dest_hint = form.dest_edit, form.dest_hint
+        self.receive_button, self.choose_button = form.receive_button, form.choose_button
+        self.create_folder_button = form.create_folder_button
+        self.overwrite_default, self.retry_all_button = (
+            view.overwrite_default,
+            view.retry_all_button,
+        )
+        self.table, self.delegate = view.table, view.delegate
+        self.summary_label, self.overall_bar = status.summary_label, status.overall_bar
+        self.cancel_button = status.cancel_button
 
-        self.open_action = QAction("&Open", self)
-        self.show_action = QAction("&Show in folder", self)
-        self.retry_action = QAction("&Retry", self)
-        self.open_action.setShortcut(QKeySequence("Ctrl+O"))
-        self.show_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
-        for action in (self.open_action, self.show_action):
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            self.table.addAction(action)
+        order = [
+            self.code_edit, self.receive_button, self.dest_edit, self.choose_button,
+            self.create_folder_button, self.overwrite_default, view.clear_button,
+            self.retry_all_button, self.table, self.banner.resume_button,
+            self.banner.discard_button, self.banner.show_folder_button, self.banner.copy_button,
+            self.banner.dismiss_button, self.cancel_button,
+        ]  # fmt: skip
+        for first, second in itertools.pairwise(order):
+            self.setTabOrder(first, second)
+
         self.drain = BatchDrain(lambda batch: self.model.apply(batch), self)
         self._pending_finish: TransferFinished | None = None
         self._status_timer = QTimer(self)
@@ -294,55 +176,27 @@ class MainWindow(QMainWindow):
         self.worker.folderInspected.connect(self._on_folder)
         self.worker.discarded.connect(self._on_discarded)
 
-        self.code_edit.textChanged.connect(self._check_code)
-        self.code_edit.returnPressed.connect(self.start_receive)
-        self.receive_button.clicked.connect(self.start_receive)
-        self.dest_edit.editingFinished.connect(self._dest_edited)
-        self.choose_button.clicked.connect(self.choose_destination)
-        self.create_folder_button.clicked.connect(self.create_folder)
+        self.form.receiveRequested.connect(self.start_receive)
+        self.form.destinationChosen.connect(self.set_destination)
+        self.form.createRequested.connect(self.create_folder)
+        self.view.actionRequested.connect(self.run_action)
+        self.view.retryAllRequested.connect(self.start_receive)
         self.desktop.failed.connect(self._desktop_failed)
         self.cancel_button.clicked.connect(self.cancel)
-        self.retry_all_button.clicked.connect(self.start_receive)
-        self.overwrite_default.toggled.connect(self.model.set_default_overwrite)
-        # Not a queued connection: the worker thread may be blocked in the receiver; the worker's
-        # set_overwrite is thread-safe and only writes memory.
+        # Not a queued connection (a slot of the worker would be: it lives in the worker thread,
+        # which may be blocked in the receiver); set_overwrite is thread-safe, memory only.
         self.model.overwriteChanged.connect(self._overwrite_changed)
         self.model.countsChanged.connect(self._schedule_status)
         self.banner.resume_button.clicked.connect(self.start_receive)
         self.banner.discard_button.clicked.connect(self.discard)
         self.banner.show_folder_button.clicked.connect(self._show_destination)
-        self.delegate.actionTriggered.connect(self._on_row_action)
-        self.table.customContextMenuRequested.connect(self._context_menu)
-        self.table.activated.connect(self._on_activated)
-        self.open_action.triggered.connect(lambda: self._current_action(RowAction.OPEN))
-        self.show_action.triggered.connect(lambda: self._current_action(RowAction.SHOW))
         self._status_timer.timeout.connect(self._refresh_status)
         self._tick_timer.timeout.connect(self._refresh_status)
         self.drain.applied.connect(self._refresh_status)  # the model's counts: O(1)
         self.drain.drained.connect(self._on_drained)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self._escape)
-        QShortcut(QKeySequence("Ctrl+L"), self, activated=self._focus_code)
-
-    # -- the code ----------------------------------------------------------------------------------
-
-    def _check_code(self) -> TransferCode | None:
-        """Validate as the person types; an empty field is not an error yet."""
-        text = self.code_edit.text()
-        if not text.strip():
-            self.code_hint.hide()
-            return None
-        try:
-            code = parse_code(text)
-        except CodeError as err:
-            self.code_hint.setText(str(err))
-            self.code_hint.show()
-            return None
-        self.code_hint.hide()
-        return code
-
-    def _focus_code(self) -> None:
-        self.code_edit.setFocus()
-        self.code_edit.selectAll()
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.form.focus_code)
+        QShortcut(QKeySequence("Ctrl+O"), self, activated=self.form.choose)
 
     # -- the destination ---------------------------------------------------------------------------
 
@@ -358,28 +212,16 @@ class MainWindow(QMainWindow):
                 BannerKind.WARNING, "Cancel the running transfer before choosing another folder."
             )
             return
-        self.dest_edit.setText(path.strip())
+        self.form.show_destination(path)
         emit(self.inspectRequested, path.strip())
 
     def _dest_text(self) -> str:
-        return self.dest_edit.text().strip()
+        return self.form.dest_text()
 
-    def _dest_edited(self) -> None:
-        text = self._dest_text()
-        if text and (self._folder is None or Path(text).expanduser() != self._folder):
-            self.set_destination(text)
-
-    def choose_destination(self) -> None:
-        start = str(self._folder) if self._folder else str(Path.home())
-        folder = QFileDialog.getExistingDirectory(self, "Save the files in", start)
-        if folder:
-            self.set_destination(folder)
-
-    def create_folder(self) -> None:
+    def create_folder(self, path: str) -> None:
         """Create the missing folder Save to shows (in the worker thread)."""
-        text = self._dest_text()
-        if text and not self.running:
-            emit(self.createRequested, text)
+        if path and not self.running:
+            emit(self.createRequested, path)
 
     def _on_folder(self, info: FolderInfo) -> None:
         """The worker looked at a path. The field is the truth: an answer about a path the
@@ -392,19 +234,15 @@ class MainWindow(QMainWindow):
         previous = self._folder
         if info.folder is None:
             self._folder = None
-            self.dest_hint.setText(info.error or "")
-            self.dest_hint.show()
-            self.create_folder_button.setVisible(info.missing)
+            self.form.show_dest_problem(info.error or "", can_create=info.missing)
             if self._interrupted:
                 self._interrupted = False
                 self.model.clear()
                 self.banner.hide()
             self._refresh_status()
             return
-        self.dest_hint.hide()
-        self.create_folder_button.hide()
         self._folder = info.folder
-        self.dest_edit.setText(str(info.folder))
+        self.form.confirm_destination(info.folder)
         self.settings.setValue(SETTINGS_DESTINATION, str(info.folder))
         if previous != info.folder and self.banner.kind == BannerKind.SUCCESS:
             self.banner.hide()  # "received into <the old folder>" no longer describes this one
@@ -525,18 +363,13 @@ class MainWindow(QMainWindow):
         """
         if self.running:
             return False
-        code = self._check_code()
+        code = self.form.check_code()
         if code is None:
-            if not self.code_edit.text().strip():
-                self.code_hint.setText("Paste the code the sender printed first.")
-                self.code_hint.show()
-            self._focus_code()
+            self.form.ask_for_code()
             return False
         text = self._dest_text()
         if not text:
-            self.dest_hint.setText("Choose a folder to save the files in, or drop one here.")
-            self.dest_hint.show()
-            self.choose_button.setFocus()
+            self.form.ask_for_destination()
             return False
         if self._folder is None or Path(text).expanduser() != self._folder:
             self._receive_when_inspected = text  # `_on_folder` starts it, or explains
@@ -556,7 +389,7 @@ class MainWindow(QMainWindow):
         self._tick_timer.start()
         self.banner.hide()
         self._set_busy(True)
-        self.summary_label.setText(f"Connecting to {code.host}:{code.port}…")
+        self.status.say(f"Connecting to {code.host}:{code.port}…")
         self.worker.prepare()
         emit(self.receiveRequested, request)
         return True
@@ -565,7 +398,7 @@ class MainWindow(QMainWindow):
         if self.running:
             self.cancel_requested = True
             self.cancel_button.setEnabled(False)
-            self.summary_label.setText("Cancelling… everything received so far is kept.")
+            self.status.say("Cancelling… everything received so far is kept.")
             self.worker.cancel()
 
     def _escape(self) -> None:
@@ -574,17 +407,13 @@ class MainWindow(QMainWindow):
         elif self.banner.isVisible():
             self.banner.hide()
 
-    def _set_busy(self, busy: bool) -> None:
-        for widget in (self.code_edit, self.dest_edit, self.choose_button, self.receive_button):
-            widget.setEnabled(not busy)
-        self.cancel_button.setEnabled(busy)
-        self.model.set_busy(busy)
-        self._update_retry_all()
-        if busy:
-            self.cancel_button.setFocus()
-
     def _overwrite_changed(self, name: str, replace_existing: bool) -> None:
         self.worker.set_overwrite(name, replace_existing)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.form.set_busy(busy)
+        self.view.set_busy(busy)
+        self.status.set_busy(busy)
 
     def _on_started(self, start: SessionStart) -> None:
         self._interrupted = False
@@ -650,15 +479,12 @@ class MainWindow(QMainWindow):
 
     # -- rows --------------------------------------------------------------------------------------
 
-    def _on_row_action(self, row: int, action: str) -> None:
-        self.run_action(row, RowAction(action))
-
     def run_action(self, row: int, action: RowAction) -> None:
         """Do a row's action: Retry receives again; Open and Show go through the desktop."""
         if not 0 <= row < self.model.rowCount():
             return
         file = self.model.row(row)
-        if action not in file.actions() or self.running:
+        if action not in self.view.menu_actions(row) or self.running:
             return
         if action == RowAction.RETRY:
             self.start_receive()
@@ -666,8 +492,10 @@ class MainWindow(QMainWindow):
         path = self._path_of(file)
         if action == RowAction.OPEN:
             self.desktop.open(path)
-        else:
+        elif action == RowAction.SHOW:
             self.desktop.show_in_folder(path)
+        else:
+            QGuiApplication.clipboard().setText(str(path))
 
     def _path_of(self, file: FileRow) -> Path:
         """Where a row's file is: its final path (absolute, or relative to the folder)."""
@@ -675,31 +503,6 @@ class MainWindow(QMainWindow):
         name = file.final_path or file.name
         path = Path(name)
         return path if path.is_absolute() else self._folder.joinpath(*name.split("/"))
-
-    def _current_action(self, action: RowAction) -> None:
-        index = self.table.currentIndex()
-        if index.isValid():
-            self.run_action(index.row(), action)
-
-    def _on_activated(self, index: QModelIndex) -> None:
-        """Enter or double-click: the row's first action (Open, or Retry)."""
-        actions = index.data(Role.ACTIONS) or ()
-        if actions:
-            self.run_action(index.row(), actions[0])
-
-    def _context_menu(self, pos: QPoint) -> None:
-        index = self.table.indexAt(pos)
-        if not index.isValid():
-            return
-        actions = index.data(Role.ACTIONS) or ()
-        if not actions:
-            return
-        menu = QMenu(self)
-        row = index.row()
-        for action in actions:
-            item = menu.addAction(action.value)
-            item.triggered.connect(lambda _=False, a=action: self.run_action(row, a))
-        menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def _show_destination(self) -> None:
         folder = self._receiving_into or self._folder
@@ -722,34 +525,27 @@ class MainWindow(QMainWindow):
             self._status_timer.start()
 
     def _refresh_status(self) -> None:
-        self._update_retry_all()
-        done, failed, total = self.model.counts()
-        held, size = self.model.held_bytes, self.model.total_bytes
-        if self.running:
-            self.rate.add(time.monotonic(), held)
-            self.setWindowTitle(f"{percent(held, size)} % — Inlet" if total else "Inlet")
-        else:
+        """The status bar and the title, from the model's counts (kept as rows change)."""
+        self.view.update_tools()
+        total = self.model.rowCount()
+        if not self.running:
             self.setWindowTitle("Inlet")
-        if total == 0 and not self.running:
-            if self.model.is_message:
-                self.summary_label.setText("A text message was received.")
-            elif self._folder is None:
-                self.summary_label.setText("Paste a code and choose a folder to start.")
+            if total == 0:
+                if self.model.is_message:
+                    self.status.say("A text message was received.")
+                elif self._folder is None:
+                    self.status.say("Paste a code and choose a folder to start.")
+                else:
+                    self.status.say("Ready: paste a code and press Receive.")
+                self.overall_bar.setValue(0)
             else:
-                self.summary_label.setText("Ready: paste a code and press Receive.")
-            self.overall_bar.setValue(0)
+                self.status.show_totals(self.model, None)
             return
-        if self.running:
-            speed, eta = self.rate.speed, self.rate.eta_seconds(size)
-        else:
-            speed, eta = 0.0, None
-        text = summary_text(done, total, held, size, failed=failed, speed=speed, eta=eta)
-        self.summary_label.setText(text)
-        self.overall_bar.setValue(percent(held, size))
-
-    def _update_retry_all(self) -> None:
-        _, failed, _ = self.model.counts()
-        self.retry_all_button.setVisible(failed > 1 and not self.running)
+        if total == 0 or self.cancel_requested:
+            return  # "Connecting to…", "Cancelling…" stay until there is something to count
+        self.rate.add(time.monotonic(), self.model.held_bytes)
+        shown = self.status.show_totals(self.model, self.rate)
+        self.setWindowTitle(f"{shown} % — Inlet")
 
     # -- closing -----------------------------------------------------------------------------------
 
@@ -757,6 +553,7 @@ class MainWindow(QMainWindow):
         if self.running and not self._confirm("Quit Inlet?", self._quit_question(), "Quit"):
             event.ignore()
             return
+        self.settings.setValue(SETTINGS_GEOMETRY, self.saveGeometry())
         self.shutdown()
         super().closeEvent(event)
 

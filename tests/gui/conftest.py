@@ -130,3 +130,37 @@ def block_until_cancelled(files: list[tuple[str, int]]):
         )
 
     return script
+
+
+SAMPLE_FILES = [("photos/a.jpg", 1000), ("photos/b.jpg", 3000), ("notes/todo.txt", 10)]
+
+
+class RecordingNotifier:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, bool]] = []
+
+    def notify(self, title: str, text: str, ok: bool = True) -> None:
+        self.sent.append((title, text, ok))
+
+
+@pytest.fixture
+def make_window(qtbot, settings):
+    """MainWindow(s) with scripted receivers that confirm every question (no modal dialog)."""
+    from inlet.gui.window import MainWindow
+
+    windows: list[MainWindow] = []
+
+    def make(script=None, **kwargs) -> tuple[MainWindow, ReceiverFactory]:
+        factory = ReceiverFactory(script or complete_all(SAMPLE_FILES))
+        kwargs.setdefault("settings", settings)
+        kwargs.setdefault("notifier", RecordingNotifier())
+        window = MainWindow(receiver_factory=factory, **kwargs)
+        window._confirm = lambda *args: True  # no modal dialogs unless a test asks for them
+        qtbot.addWidget(window)
+        windows.append(window)
+        return window, factory
+
+    yield make
+    for window in windows:
+        window._confirm = lambda *args: True
+        window.shutdown()

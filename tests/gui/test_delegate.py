@@ -109,7 +109,7 @@ def test_buttons_sit_side_by_side_and_are_hit_tested(view, qtbot):
     )
     empty = table.visualRect(model.index(0, Column.ACTION))
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=empty.center())
-    assert clicks == [(1, "Show in folder"), (2, "Retry")]
+    assert clicks == [(1, "Show in folder"), (2, "Receive again")]
 
 
 @pytest.mark.timeout(30)

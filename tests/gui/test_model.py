@@ -51,7 +51,7 @@ def test_one_row_per_file_with_name_size_and_words(model):
     assert text(model, 0, Column.PROGRESS) == "0 %"
     assert text(model, 0, Column.STATUS) == "Waiting"
     assert text(model, 2, Column.STATUS) == "Waiting (exists)"
-    assert model.headerData(Column.OVERWRITE, Qt.Orientation.Horizontal) == "Overwrite"
+    assert model.headerData(Column.OVERWRITE, Qt.Orientation.Horizontal) == "Replace"
 
 
 @pytest.mark.timeout(10)

@@ -19,38 +19,10 @@ from inlet.core.paths import LOCK_FILENAME
 from inlet.gui.model import Column, FileRow, RowAction, RowSet
 from inlet.gui.window import MainWindow
 
-from .conftest import ReceiverFactory, ScriptedReceiver, complete_all, started
+from .conftest import SAMPLE_FILES, ScriptedReceiver, started
 
 CODE = "127.0.0.1:4242:ocean-tiger-piano-ruby"
-FILES = [("photos/a.jpg", 1000), ("photos/b.jpg", 3000), ("notes/todo.txt", 10)]
-
-
-class RecordingNotifier:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str, bool]] = []
-
-    def notify(self, title: str, text: str, ok: bool = True) -> None:
-        self.sent.append((title, text, ok))
-
-
-@pytest.fixture
-def make_window(qtbot, settings):
-    windows: list[MainWindow] = []
-
-    def make(script=None, **kwargs) -> tuple[MainWindow, ReceiverFactory]:
-        factory = ReceiverFactory(script or complete_all(FILES))
-        kwargs.setdefault("settings", settings)
-        kwargs.setdefault("notifier", RecordingNotifier())
-        window = MainWindow(receiver_factory=factory, **kwargs)
-        window._confirm = lambda *args: True  # no modal dialogs unless a test asks for them
-        qtbot.addWidget(window)
-        windows.append(window)
-        return window, factory
-
-    yield make
-    for window in windows:
-        window._confirm = lambda *args: True
-        window.shutdown()
+FILES = SAMPLE_FILES
 
 
 def wait_for_folder(qtbot, window: MainWindow, folder: Path) -> None:

@@ -1,0 +1,127 @@
+"""The window's rough edges (issue 12): narrow windows, keys, still targets, small comforts."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFileDialog
+
+from inlet.core.events import FileStatus, FileStatusChanged, TransferFinished
+from inlet.gui.model import Column, RowAction
+from inlet.gui.transfer_view import NAME_SHARE
+from inlet.gui.window import MainWindow
+
+from .conftest import ScriptedReceiver, complete_all, started
+from .test_what_it_shows import CODE, FILES, wait_for_folder
+
+
+def receive(qtbot, window: MainWindow) -> None:
+    with qtbot.waitSignal(window.transferDone, timeout=10_000):
+        assert window.start_receive()
+
+
+@pytest.mark.timeout(30)
+def test_at_640_px_the_name_keeps_its_room_and_nothing_scrolls_off(qtbot, make_window, tmp_path):
+    window, _ = make_window(code=CODE, destination=str(tmp_path))
+    window.resize(640, 400)
+    window.show()
+    qtbot.waitExposed(window)
+    wait_for_folder(qtbot, window, tmp_path)
+    receive(qtbot, window)
+    assert window.width() == 640
+    table = window.table
+    header = table.horizontalHeader()
+    assert header.sectionSize(Column.NAME) >= NAME_SHARE * table.viewport().width() - 1
+    assert sum(header.sectionSize(c) for c in Column) <= table.viewport().width()
+    for widget in (window.receive_button, window.choose_button, window.cancel_button):
+        right = widget.mapTo(window, widget.rect().topRight()).x()
+        assert right <= window.width(), widget.accessibleName()
+    assert table.textElideMode() == Qt.TextElideMode.ElideMiddle
+
+
+@pytest.mark.timeout(30)
+def test_a_banner_does_not_move_the_rows(qtbot, make_window, tmp_path):
+    window, _ = make_window(code=CODE, destination=str(tmp_path))
+    window.show()
+    qtbot.waitExposed(window)
+    wait_for_folder(qtbot, window, tmp_path)
+    top = window.table.mapTo(window, window.table.rect().topLeft()).y()
+    receive(qtbot, window)  # a success banner appears
+    assert window.banner.isVisible()
+    assert window.table.mapTo(window, window.table.rect().topLeft()).y() == top
+    window.code_edit.setText("no colon")  # a hint appears under the code
+    assert window.code_hint.isVisible()
+    assert window.table.mapTo(window, window.table.rect().topLeft()).y() == top
+
+
+@pytest.mark.timeout(30)
+def test_keys_ctrl_o_enter_on_a_button_and_space_on_a_row(
+    qtbot, make_window, tmp_path, monkeypatch
+):
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.txt").write_text("old")
+
+    def script(r: ScriptedReceiver) -> None:
+        r.emit(started(*FILES, conflicts=frozenset({"notes/todo.txt"})))
+        assert r.cancelled.wait(20)
+        r.emit(TransferFinished(ok=False, error="cancelled", resumable=True))
+
+    window, factory = make_window(script, code=CODE, destination=str(tmp_path))
+    window.show()
+    window.activateWindow()
+    qtbot.waitActive(window)
+    wait_for_folder(qtbot, window, tmp_path)
+    chosen: list[bool] = []
+    dialog = staticmethod(lambda *args: chosen.append(True) or "")  # no real file dialog
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", dialog)
+    window.table.setFocus()
+    qtbot.keyClick(window.table, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
+    assert chosen == [True]  # Ctrl+O is Choose…, wherever the focus is
+    window.choose_button.setFocus()
+    qtbot.keyClick(window.choose_button, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: len(chosen) == 2, timeout=5000)  # Enter presses a focused button
+    assert window.receive_button.text() != window.banner.resume_button.text()
+    assert "&R" in window.receive_button.text() and "&R" not in window.banner.resume_button.text()
+
+    window.start_receive()
+    model = window.model
+    qtbot.waitUntil(lambda: model.rowCount() == 3, timeout=10_000)
+    row = model.find("notes/todo.txt")
+    window.table.setCurrentIndex(model.index(row, Column.NAME))  # the cursor on the name
+    qtbot.keyClick(window.table, Qt.Key.Key_Space)
+    assert factory.created[0].overwrite == {"notes/todo.txt": True}
+    with qtbot.waitSignal(window.transferDone, timeout=10_000):
+        window.cancel()
+
+
+@pytest.mark.timeout(30)
+def test_clear_finished_and_copy_path(qtbot, make_window, tmp_path):
+    def script(r: ScriptedReceiver) -> None:
+        r.emit(started(*FILES))
+        r.emit(FileStatusChanged("photos/a.jpg", FileStatus.COMPLETED, FileStatus.PENDING))
+        r.emit(FileStatusChanged("photos/b.jpg", FileStatus.FAILED, FileStatus.PENDING, "x"))
+        r.emit(TransferFinished(ok=False, error="1 file failed.", resumable=True))
+
+    window, _ = make_window(script, code=CODE, destination=str(tmp_path))
+    wait_for_folder(qtbot, window, tmp_path)
+    receive(qtbot, window)
+    assert window.view.menu_actions(0) == (RowAction.OPEN, RowAction.SHOW, RowAction.COPY_PATH)
+    window.run_action(0, RowAction.COPY_PATH)
+    assert QGuiApplication.clipboard().text() == str(tmp_path / "photos" / "a.jpg")
+    assert window.model.row(1).actions() == (RowAction.RETRY,)
+    assert RowAction.RETRY.value == "Receive again"  # says what it does
+    assert window.view.clear_button.isVisibleTo(window)
+    window.view.clear_button.click()
+    assert [r.name for r in window.model.rows()] == ["photos/b.jpg", "notes/todo.txt"]
+
+
+@pytest.mark.timeout(30)
+def test_the_window_geometry_is_remembered(qtbot, make_window, tmp_path, settings: QSettings):
+    window, _ = make_window(complete_all(FILES))
+    window.resize(777, 455)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.close()
+    again, _ = make_window()
+    assert (again.width(), again.height()) == (777, 455)
