@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QStyleOptionViewItem,
 )
 
-from .model import DONE_COLOR, FAILED_COLOR, Column, Role, RowAction, RowState
+from .colors import status_colors
+from .model import Column, Role, RowAction, RowState
 from .qtcompat import emit
 
 Index = QModelIndex | QPersistentModelIndex
@@ -98,10 +99,11 @@ class TransferDelegate(QStyledItemDelegate):
         bar.textVisible = True
         bar.textAlignment = Qt.AlignmentFlag.AlignCenter
         state = index.data(Role.STATE)
+        colors = status_colors(bar.palette)
         if state == RowState.FAILED:
-            bar.palette.setColor(QPalette.ColorRole.Highlight, FAILED_COLOR)
+            bar.palette.setColor(QPalette.ColorRole.Highlight, colors.failed_bar)
         elif state in (RowState.DONE, RowState.ALREADY_HERE):
-            bar.palette.setColor(QPalette.ColorRole.Highlight, DONE_COLOR)
+            bar.palette.setColor(QPalette.ColorRole.Highlight, colors.done_bar)
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, option.widget)
 
     def _paint_actions(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:

@@ -15,14 +15,15 @@ from PySide6.QtWidgets import QFileDialog, QGridLayout, QLabel, QLineEdit, QSize
 from inlet.core.codes import TransferCode, parse_code
 from inlet.core.errors import CodeError
 
-from .widgets import HINT_STYLE, Button, plain_label
+from .colors import hint_style
+from .widgets import Button, plain_label
 
 CODE_EXAMPLE = "100.64.1.123:7-ocean-tiger-piano-ruby"
 
 
 def _hint(parent: QWidget, accessible: str) -> QLabel:
     label = plain_label("", parent)
-    label.setStyleSheet(HINT_STYLE)
+    label.setStyleSheet(hint_style())
     label.setWordWrap(True)
     label.setAccessibleName(accessible)
     policy = label.sizePolicy()

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtCore import Signal as _Signal
-from PySide6.QtGui import QColor
 
 from inlet.core.errors import UnsafeNameError
 from inlet.core.events import FileProgress, FileStatus, FileStatusChanged, TransferStarted
@@ -22,6 +21,7 @@ from inlet.core.paths import split_name
 from inlet.core.progress import format_size
 
 from .coalesce import UpdateBatch
+from .colors import status_colors
 from .qtcompat import emit
 from .rate import percent_text
 from .resume import InterruptedTransfer
@@ -175,13 +175,6 @@ _ANSWERED_ROLES = frozenset(
     {_DISPLAY, _ACCESSIBLE, _TOOLTIP, _CHECK, _ALIGN, _FOREGROUND, *(int(r) for r in Role)}
 )
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-FAILED_COLOR = QColor("#c62828")
-DONE_COLOR = QColor("#2e7d32")
-_STATE_COLORS = {
-    RowState.FAILED: FAILED_COLOR,
-    RowState.DONE: DONE_COLOR,
-    RowState.ALREADY_HERE: DONE_COLOR,
-}
 
 
 def plain_tooltip(text: str) -> str:
@@ -337,7 +330,11 @@ class TransferModel(QAbstractTableModel):
             return row
         if role == _FOREGROUND:
             if column == Column.STATUS:
-                return _STATE_COLORS.get(row.state)
+                state = row.state
+                if state == RowState.FAILED:
+                    return status_colors().failed
+                if state in (RowState.DONE, RowState.ALREADY_HERE):
+                    return status_colors().done
             return None
         if role == _TOOLTIP:
             return self._tooltip(row, column)

@@ -34,11 +34,11 @@ PREFERRED_WIDTHS = {
     Column.ACTION: 190,
 }
 MINIMUM_WIDTHS = {
-    Column.SIZE: 48,
+    Column.SIZE: 66,  # "820.0 KB" whole
     Column.PROGRESS: 56,
-    Column.STATUS: 100,
-    Column.OVERWRITE: 60,
-    Column.ACTION: 80,
+    Column.STATUS: 96,
+    Column.OVERWRITE: 82,  # the box and "Replace"
+    Column.ACTION: 64,  # one button; the rest are in the context menu
 }
 NAME_SHARE = 0.35  # the name keeps at least this share of the width
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-HINT_STYLE = "color: #c62828;"
+from .colors import status_colors
 
 
 class Button(QPushButton):
@@ -61,12 +61,6 @@ class BannerKind(StrEnum):
     ERROR = "error"
 
 
-_BANNER_COLORS = {
-    BannerKind.INFO: ("#e3f2fd", "#1565c0"),
-    BannerKind.SUCCESS: ("#e8f5e9", "#2e7d32"),
-    BannerKind.WARNING: ("#fff8e1", "#ef8f00"),
-    BannerKind.ERROR: ("#ffebee", "#c62828"),
-}
 _BANNER_MARK = {
     BannerKind.INFO: "i",
     BannerKind.SUCCESS: "✓",
@@ -136,14 +130,15 @@ class Banner(QFrame):
     ) -> None:
         """Say ``text``; ``copy`` offers a Copy path button that copies it."""
         self.kind = kind
-        background, accent = _BANNER_COLORS[kind]
+        colors = status_colors(self.palette())
+        background, accent = colors.banner[kind.value]
         self.setStyleSheet(
             f"#banner {{ background: {background}; border: 1px solid {accent}; "
-            f"border-radius: 4px; }} #banner QLabel {{ color: #202020; }}"
+            f"border-radius: 4px; }} #banner QLabel {{ color: {colors.banner_text}; }}"
         )
         self.mark.setText(_BANNER_MARK[kind])
         self.mark.setStyleSheet(
-            f"color: white; background: {accent}; border-radius: 10px; font-weight: bold;"
+            f"color: {background}; background: {accent}; border-radius: 10px; font-weight: bold;"
         )
         self.label.setText(text)
         self.setAccessibleName(f"{kind.value}: {text}")

@@ -534,7 +534,11 @@ class MainWindow(QMainWindow):
                 if self.model.is_message:
                     self.status.say("A text message was received.")
                 elif self._folder is None:
-                    self.status.say("Paste a code and choose a folder to start.")
+                    self.status.say(
+                        "Choose a folder to save into, then press Receive."
+                        if self.code_edit.text().strip()
+                        else "Paste a code and choose a folder to start."
+                    )
                 else:
                     self.status.say("Ready: paste a code and press Receive.")
                 self.overall_bar.setValue(0)

@@ -125,3 +125,18 @@ def test_the_window_geometry_is_remembered(qtbot, make_window, tmp_path, setting
     assert window.close()
     again, _ = make_window()
     assert (again.width(), again.height()) == (777, 455)
+
+
+def test_status_colours_follow_a_dark_palette(qapp):
+    from PySide6.QtGui import QColor, QPalette
+
+    from inlet.gui.colors import status_colors
+
+    light, dark = QPalette(), QPalette()
+    light.setColor(QPalette.ColorRole.Window, QColor("#f0f0f0"))
+    dark.setColor(QPalette.ColorRole.Window, QColor("#2b2b2b"))
+    for palette in (light, dark):
+        window = palette.color(QPalette.ColorRole.Window)
+        text = status_colors(palette)
+        for color in (text.done, text.failed):  # readable: far from the window's lightness
+            assert abs(color.lightness() - window.lightness()) > 60
