@@ -37,6 +37,7 @@ TESTS = [
     "tests/gui/test_worker_kill.py",
     "tests/core/test_disk_full.py",
     "tests/core/test_peers.py",
+    "tests/core/test_edges.py",
 ]
 GROUPS = [
     ("hostile", "Hostile sender (invariants 1, 2, 5, 6)"),

@@ -23,6 +23,7 @@ from inlet.core.receiver import Receiver, ReceiverOptions
 
 from ..fake_sender import FakeFile, FakeSender
 from ..helpers import run_receiver, start_sender, tree_hashes, write_random
+from ..reliability import record
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -58,6 +59,12 @@ def test_an_empty_file_alone_in_its_folder_lands(tmp_path: Path, flags) -> None:
     assert outcome.returncode == 0, outcome.stderr
     assert (tmp_path / "dest" / "pkg" / "emptydir" / ".gitkeep").read_bytes() == b""
     assert outcome.result["ok"] is True
+    record(
+        "An empty file alone in a folder no other file creates",
+        "`pkg/emptydir/.gitkeep` from a real `" + " ".join(("inlet send", *flags)) + "`",
+        1,
+        "it lands (its folder is made when it is named); exit 0",
+    )
 
 
 # -- 2. old bytes never pass as verified ---------------------------------------------------------
@@ -87,6 +94,13 @@ def test_a_file_named_earlier_is_compared_with_this_senders_hash(tmp_path: Path)
     assert new in landed.values(), "this sender's file never landed"
     assert landed["report.txt"] == old  # the earlier file is kept: the new one is a conflict
     assert receiver.result.ok, receiver.result.error
+    record(
+        "A file named in an earlier session, another sender's file of the same name and size",
+        "legacy stream; the lock says completed",
+        1,
+        "this sender's hash differs from the recorded one: asked for again, kept as "
+        "`report_1.txt` beside the earlier file",
+    )
 
 
 def test_a_lock_that_says_completed_while_the_file_holds_other_bytes_is_not_trusted(
@@ -105,6 +119,12 @@ def test_a_lock_that_says_completed_while_the_file_holds_other_bytes_is_not_trus
     assert outcome.returncode == 0, outcome.stderr
     kept = {p.name: p.read_bytes() for p in dest.rglob("*") if p.is_file()}
     assert data in kept.values(), "the sender's bytes never landed"
+    record(
+        "A lock that says completed while the file holds other bytes",
+        "same size, other bytes; real `inlet send`",
+        1,
+        "not trusted (proof and re-hash fail): received again",
+    )
 
 
 def test_a_lock_whose_final_path_names_another_file_is_not_trusted(tmp_path: Path) -> None:
@@ -194,6 +214,12 @@ def test_a_folder_swapped_for_a_symlink_while_many_files_arrive(tmp_path: Path) 
         sender.stop()
     assert flips > 10
     assert list(outside.rglob("*")) == []
+    record(
+        "A folder flipped to a symlink to outside while 2,000 files arrive",
+        "swapped at every 40th receiver event, restored 20 events later",
+        flips,
+        "nothing created outside; files reached through the symlink fail",
+    )
 
 
 @pytest.mark.parametrize("extension", [True, False])
@@ -233,6 +259,12 @@ def test_a_hard_link_planted_as_a_resumed_part_file_is_not_appended_to(
     outside_untouched(outside, before)
     assert receiver.result.ok, receiver.result.error
     assert (dest / "big.bin").read_bytes() == data
+    record(
+        "A hard link to an outside file planted as a resumed `.part`",
+        f"the lock claims a valid prefix; {'extension' if extension else 'legacy'} sender",
+        1,
+        "the `.part` is not taken over (two links): received fresh, the outside file unchanged",
+    )
 
 
 def test_symlinks_planted_at_the_bookkeeping_files_are_not_written_through(
@@ -273,6 +305,12 @@ def test_a_fifo_planted_as_the_part_file_fails_that_file_only(tmp_path: Path) ->
     assert by_name["stuck.bin"]["status"] == "failed"
     assert "not a regular file" in outcome.stderr
     assert "Traceback" not in outcome.stderr
+    record(
+        "A FIFO planted as `name.part`",
+        "real `inlet send` and `inlet receive`",
+        1,
+        "no hang: that file fails (not a regular file), the other lands",
+    )
 
 
 # -- 5. deep names, and any unexpected exception ---------------------------------------------------
@@ -288,6 +326,12 @@ def test_a_name_of_twelve_hundred_components_is_refused_clearly(tmp_path: Path) 
     assert (tmp_path / "dest" / "ok.txt").read_bytes() == b"ok"
     assert "folders deep" in result.error
     assert "Recursion" not in result.error
+    record(
+        "A name 1,200 folders deep (under 4,096 bytes)",
+        "scripted legacy sender",
+        1,
+        "refused with the depth in the message; the other file lands",
+    )
 
 
 def test_an_unexpected_exception_is_one_clear_sentence_and_a_logged_traceback(
@@ -326,8 +370,14 @@ def test_names_that_collide_on_a_case_insensitive_folder_keep_both(tmp_path: Pat
     assert (dest / "Report.txt").read_bytes() == b"upper" * 10
     assert (dest / "report_1.txt").read_bytes() == b"lower" * 10
     assert not (dest / "report.txt").exists()
-    record = {f.name: f for f in receiver.result.files}["report.txt"]
-    assert record.path.endswith("report_1.txt")
+    row = {f.name: f for f in receiver.result.files}["report.txt"]
+    assert row.path.endswith("report_1.txt")
+    record(
+        "Names that differ only by case, on a case-insensitive folder",
+        "`Report.txt` and `report.txt`; folding injected on ext4",
+        1,
+        "both kept: the later one lands as `report_1.txt`",
+    )
 
 
 def test_nfc_and_nfd_names_collide_on_a_normalizing_folder(tmp_path: Path) -> None:
@@ -412,6 +462,12 @@ def test_a_destination_moved_or_deleted_mid_transfer_is_not_recreated(
     assert not dest.exists(), "the destination was re-created at its old path"
     assert not receiver.result.ok
     assert "moved or deleted" in (receiver.result.error or "")
+    record(
+        f"The destination {how} mid-transfer",
+        "at the first progress event of a 6 MiB, two-file transfer",
+        1,
+        "the transfer stops saying so; nothing is re-created at the old path",
+    )
 
 
 # -- 9. the lock never claims more than the part file holds ----------------------------------------
@@ -449,6 +505,12 @@ def test_the_lock_never_claims_more_than_the_part_holds(tmp_path: Path, extensio
     )
     assert receiver.result.ok, receiver.result.error
     assert checks and all(claimed <= size for claimed, size in checks), checks
+    record(
+        "The lock read back at every status event while a held prefix is thrown away",
+        f"{'extension' if extension else 'legacy'} sender whose file changed",
+        len(checks),
+        "the lock never claimed more than the `.part` held",
+    )
 
 
 def test_status_events_and_json_agree_for_a_refused_file(tmp_path: Path) -> None:

@@ -63,15 +63,12 @@ def receive_in_process(code: str, dest: Path, **options) -> tuple[Receiver, list
 @pytest.mark.parametrize(
     "sender_flags", [(), ("--no-ext",), ("--compress",), ("--compress", "--no-ext")]
 )
-def test_inlet_to_inlet_fresh(tmp_path: Path, source_tree: Path, sender_flags):
-    sender = start_sender(source_tree, *sender_flags)
-    try:
-        dest = tmp_path / "dest"
-        outcome = run_receiver(sender.code, dest)
-        assert outcome.returncode == 0, outcome.stderr
-        assert sender.wait() == 0
-    finally:
-        sender.stop()
+def test_inlet_to_inlet_fresh(senders, tmp_path: Path, source_tree: Path, sender_flags):
+    sender = senders(source_tree, *sender_flags)
+    dest = tmp_path / "dest"
+    outcome = run_receiver(sender.code, dest)
+    assert outcome.returncode == 0, outcome.stderr
+    assert sender.wait() == 0
     assert received_hashes(dest) == expected_hashes(source_tree)
     result = outcome.result
     assert result["ok"] is True and result["message"] is None and result["resumed"] is False
@@ -87,40 +84,31 @@ def test_inlet_to_inlet_fresh(tmp_path: Path, source_tree: Path, sender_flags):
     assert not (dest / LOCK_FILENAME).exists()
 
 
-def test_text_message_is_printed_and_not_kept(tmp_path: Path):
+def test_text_message_is_printed_and_not_kept(senders, tmp_path: Path):
     text = "Meet at 10:30 — bring the blue notebook."
-    sender = start_sender("--message", text)
-    try:
-        done = subprocess.run(
-            [*INLET, "receive", sender.code, "-o", str(tmp_path)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    finally:
-        sender.stop()
+    sender = senders("--message", text)
+    done = subprocess.run(
+        [*INLET, "receive", sender.code, "-o", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == text
     assert list(tmp_path.iterdir()) == []
 
 
-def test_existing_file_is_kept_unless_overwrite(tmp_path: Path, source_tree: Path):
+def test_existing_file_is_kept_unless_overwrite(senders, tmp_path: Path, source_tree: Path):
     dest = tmp_path / "dest"
     (dest / "photos").mkdir(parents=True)
     (dest / "photos" / "notes.txt").write_text("mine")
-    sender = start_sender(source_tree)
-    try:
-        assert run_receiver(sender.code, dest).returncode == 0
-    finally:
-        sender.stop()
+    sender = senders(source_tree)
+    assert run_receiver(sender.code, dest).returncode == 0
     assert (dest / "photos" / "notes.txt").read_text() == "mine"
     assert (dest / "photos" / "notes_1.txt").read_text() == "remember the milk\n"
 
-    sender = start_sender(source_tree)
-    try:
-        assert run_receiver(sender.code, dest, "--overwrite").returncode == 0
-    finally:
-        sender.stop()
+    sender = senders(source_tree)
+    assert run_receiver(sender.code, dest, "--overwrite").returncode == 0
     assert (dest / "photos" / "notes.txt").read_text() == "remember the milk\n"
 
 
@@ -147,25 +135,19 @@ def interrupted_receive(code: str, dest: Path, name: str, held: int, **options) 
 
 @pytest.mark.parametrize("resume_flags", [(), ("--no-ext",)])
 def test_resume_after_cancel_keeps_the_verified_prefix(
-    tmp_path: Path, source_tree: Path, resume_flags
+    senders, tmp_path: Path, source_tree: Path, resume_flags
 ):
     """Against a sender that streams from byte 0 (--no-ext, like ftransfer) the held bytes are
     dropped from the stream; against Inlet they never travel. Both end byte-identical."""
     dest = tmp_path / "dest"
-    sender = start_sender(source_tree)
-    try:
-        interrupted_receive(sender.code, dest, "photos/big.bin", 2 * 1024 * 1024)
-    finally:
-        sender.stop()
+    sender = senders(source_tree)
+    interrupted_receive(sender.code, dest, "photos/big.bin", 2 * 1024 * 1024)
     assert (dest / LOCK_FILENAME).exists()
     part = dest / "photos" / "big.bin.part"
     assert part.stat().st_size >= 2 * 1024 * 1024
 
-    sender = start_sender(source_tree, *resume_flags)
-    try:
-        outcome = run_receiver(sender.code, dest)
-    finally:
-        sender.stop()
+    sender = senders(source_tree, *resume_flags)
+    outcome = run_receiver(sender.code, dest)
     assert outcome.returncode == 0, outcome.stderr
     assert received_hashes(dest) == expected_hashes(source_tree)
     result = outcome.result
@@ -179,13 +161,10 @@ def test_resume_after_cancel_keeps_the_verified_prefix(
         assert result["bytes_on_wire"] < total - 2 * 1024 * 1024 + 100_000
 
 
-def test_corrupted_part_is_detected_on_resume(tmp_path: Path, source_tree: Path):
+def test_corrupted_part_is_detected_on_resume(senders, tmp_path: Path, source_tree: Path):
     dest = tmp_path / "dest"
-    sender = start_sender(source_tree)
-    try:
-        interrupted_receive(sender.code, dest, "photos/big.bin", 2 * 1024 * 1024)
-    finally:
-        sender.stop()
+    sender = senders(source_tree)
+    interrupted_receive(sender.code, dest, "photos/big.bin", 2 * 1024 * 1024)
     part = dest / "photos" / "big.bin.part"
     with open(part, "r+b") as handle:  # damage a byte inside the recorded prefix
         handle.seek(1000)
@@ -193,11 +172,8 @@ def test_corrupted_part_is_detected_on_resume(tmp_path: Path, source_tree: Path)
         handle.seek(1000)
         handle.write(bytes([byte[0] ^ 0xFF]))
 
-    sender = start_sender(source_tree)
-    try:
-        outcome = run_receiver(sender.code, dest)
-    finally:
-        sender.stop()
+    sender = senders(source_tree)
+    outcome = run_receiver(sender.code, dest)
     assert outcome.returncode == 0, outcome.stderr
     assert received_hashes(dest) == expected_hashes(source_tree)
     log = (dest / "transfer_warnings.log").read_text()
@@ -223,15 +199,12 @@ def _corrupting_writes(monkeypatch, name: str, times: int) -> list[int]:
 
 @pytest.mark.parametrize("sender_flags", [(), ("--no-ext",)])
 def test_hash_mismatch_is_retried_and_only_that_file_travels_again(
-    tmp_path: Path, source_tree: Path, monkeypatch, sender_flags
+    senders, tmp_path: Path, source_tree: Path, monkeypatch, sender_flags
 ):
     hits = _corrupting_writes(monkeypatch, "photos/2024/a.jpg", times=1)
-    sender = start_sender(source_tree, *sender_flags)
-    try:
-        receiver, events = receive_in_process(sender.code, tmp_path / "dest")
-        assert sender.wait() == 0
-    finally:
-        sender.stop()
+    sender = senders(source_tree, *sender_flags)
+    receiver, events = receive_in_process(sender.code, tmp_path / "dest")
+    assert sender.wait() == 0
     result = receiver.result
     assert hits == [1]
     assert result.ok, result.error
@@ -241,14 +214,13 @@ def test_hash_mismatch_is_retried_and_only_that_file_travels_again(
     assert isinstance(events[-1], TransferFinished) and events[-1].ok
 
 
-def test_integrity_failure_after_three_attempts(tmp_path: Path, source_tree: Path, monkeypatch):
+def test_integrity_failure_after_three_attempts(
+    senders, tmp_path: Path, source_tree: Path, monkeypatch
+):
     hits = _corrupting_writes(monkeypatch, "photos/notes.txt", times=99)
     dest = tmp_path / "dest"
-    sender = start_sender(source_tree)
-    try:
-        receiver, _ = receive_in_process(sender.code, dest)
-    finally:
-        sender.stop()
+    sender = senders(source_tree)
+    receiver, _ = receive_in_process(sender.code, dest)
     result = receiver.result
     assert len(hits) == 3
     assert not result.ok
@@ -306,7 +278,7 @@ def test_sender_killed_mid_stream_keeps_state_and_says_resume(tmp_path: Path):
     assert not (dest / "huge.bin").exists()
 
 
-def test_errors_a_person_can_hit_are_one_clear_line(tmp_path: Path, source_tree: Path):
+def test_errors_a_person_can_hit_are_one_clear_line(senders, tmp_path: Path, source_tree: Path):
     def receive(code: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             [*INLET, "receive", code, "-o", str(tmp_path / "d")],
@@ -324,11 +296,8 @@ def test_errors_a_person_can_hit_are_one_clear_line(tmp_path: Path, source_tree:
     assert nothing.returncode != 0 and "Nothing is listening at 127.0.0.1" in nothing.stderr
     assert nothing.stderr.count("\n") == 1
 
-    sender = start_sender(source_tree)
-    try:
-        wrong = receive(sender.code.rsplit(":", 1)[0] + ":wrong-token")
-    finally:
-        sender.stop()
+    sender = senders(source_tree)
+    wrong = receive(sender.code.rsplit(":", 1)[0] + ":wrong-token")
     assert wrong.returncode != 0
     assert "typed the code wrong" in wrong.stderr and wrong.stderr.count("\n") == 1
     assert not (tmp_path / "d").exists() or not any((tmp_path / "d").iterdir())
@@ -385,7 +354,7 @@ class socket_free_port:
         return None
 
 
-def test_disk_full_stops_cleanly_and_resumes(tmp_path: Path, source_tree: Path):
+def test_disk_full_stops_cleanly_and_resumes(senders, tmp_path: Path, source_tree: Path):
     """RLIMIT_FSIZE makes writes past 1 MiB fail with EFBIG, even as root."""
     dest = tmp_path / "dest"
     sender = start_sender(source_tree)
@@ -408,18 +377,15 @@ def test_disk_full_stops_cleanly_and_resumes(tmp_path: Path, source_tree: Path):
     assert done.stderr.strip().count("\n") == 0
     assert (dest / LOCK_FILENAME).exists()
 
-    sender = start_sender(source_tree)
-    try:
-        outcome = run_receiver(sender.code, dest)
-    finally:
-        sender.stop()
+    sender = senders(source_tree)
+    outcome = run_receiver(sender.code, dest)
     assert outcome.returncode == 0, outcome.stderr
     assert received_hashes(dest) == expected_hashes(source_tree)
     assert outcome.result["bytes_reused"] > 0
 
 
 def test_permission_denied_on_one_file_lets_the_others_finish(
-    tmp_path: Path, source_tree: Path, monkeypatch
+    senders, tmp_path: Path, source_tree: Path, monkeypatch
 ):
     import errno
     import os
@@ -432,11 +398,8 @@ def test_permission_denied_on_one_file_lets_the_others_finish(
         return real_open(path, flags, *args, **kwargs)
 
     monkeypatch.setattr(os, "open", guarded_open)
-    sender = start_sender(source_tree)
-    try:
-        receiver, _ = receive_in_process(sender.code, tmp_path / "dest")
-    finally:
-        sender.stop()
+    sender = senders(source_tree)
+    receiver, _ = receive_in_process(sender.code, tmp_path / "dest")
     result = receiver.result
     assert not result.ok
     assert "could not be written: photos/notes.txt (permission denied" in result.error
@@ -446,7 +409,7 @@ def test_permission_denied_on_one_file_lets_the_others_finish(
     assert received == expected
 
 
-def test_resume_after_kill_sends_only_the_missing_bytes(tmp_path: Path):
+def test_resume_after_kill_sends_only_the_missing_bytes(senders, tmp_path: Path):
     """SIGKILL the receiving process at about half of a 200 MB file; resume puts at most the
     missing bytes plus 2 MiB on the wire (the whole .part is offered, the sender vouches)."""
     size = 200 * 1000 * 1000
@@ -474,11 +437,8 @@ def test_resume_after_kill_sends_only_the_missing_bytes(tmp_path: Path):
     held = part.stat().st_size
     assert size // 2 <= held < size
 
-    sender = start_sender(source)
-    try:
-        outcome = run_receiver(sender.code, dest)
-    finally:
-        sender.stop()
+    sender = senders(source)
+    outcome = run_receiver(sender.code, dest)
     assert outcome.returncode == 0, outcome.stderr
     result = outcome.result
     assert result["resumed"] is True and result["bytes_reused"] == held
@@ -487,15 +447,12 @@ def test_resume_after_kill_sends_only_the_missing_bytes(tmp_path: Path):
 
 
 def test_inlet_sender_falls_back_for_a_receiver_without_the_extension(
-    tmp_path: Path, source_tree: Path
+    senders, tmp_path: Path, source_tree: Path
 ):
     """An ftransfer-like receiver (--no-ext) answers a plain READY: the Inlet sender then
     streams exactly as ftransfer 1.0.1 does, and everything arrives."""
-    sender = start_sender(source_tree)
-    try:
-        outcome = run_receiver(sender.code, tmp_path / "dest", "--no-ext")
-        assert sender.wait() == 0
-    finally:
-        sender.stop()
+    sender = senders(source_tree)
+    outcome = run_receiver(sender.code, tmp_path / "dest", "--no-ext")
+    assert sender.wait() == 0
     assert outcome.returncode == 0, outcome.stderr
     assert received_hashes(tmp_path / "dest") == expected_hashes(source_tree)
