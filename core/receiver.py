@@ -36,7 +36,6 @@ from .errors import (
     UnsafeNameError,
 )
 from .events import (
-    FileInfo,
     FileProgress,
     FileStatus,
     FileStatusChanged,
@@ -46,6 +45,7 @@ from .events import (
 from .lock import TransferLockManager
 from .paths import LOCK_FILENAME, DestinationResolver, FileListChecker
 from .peertext import safe_text
+from .receive.incoming import IncomingFile, ReceivedFile
 from .store.destination import Destination
 from .store.folding import NameFolding
 from .store.groupcommit import GroupCommit
@@ -79,27 +79,6 @@ class ReceiverOptions:
     #: How the destination compares names ("exact", "casefold", "nfd", "casefold+nfd"); None
     #: probes the folder. A seam for tests, and for folders the probe cannot write to.
     name_folding: str | None = None
-
-
-@dataclass(slots=True)
-class ReceivedFile:
-    """The outcome for one file, as ``--json`` reports it."""
-
-    name: str
-    size: int
-    status: str = FileStatus.PENDING.value
-    path: str | None = None
-    sha256: str | None = None
-    reason: str | None = None
-
-    def to_json(self) -> dict:
-        return {
-            "name": self.name,
-            "path": self.path,
-            "size": self.size,
-            "sha256": self.sha256,
-            "status": self.status,
-        }
 
 
 @dataclass
@@ -312,30 +291,6 @@ def tailscale_peers() -> set[str]:
     return {line.split()[0] for line in out.splitlines() if line.strip() and line[0].isalnum()}
 
 
-@dataclass(slots=True)
-class _Incoming:
-    """The receiver's view of one file of the stream."""
-
-    info: FileInfo
-    name: str  # normalized (the lock key)
-    writer: FileWriter | None = None
-    target: str | None = None  # where it lands (full path, for showing; checked by the resolver)
-    #: where it lands relative to the destination, when that is not ``name`` (a name the folder
-    #: considers the same as an earlier file's: kept apart as ``name_1.ext`` from the start)
-    twin: str | None = None
-    exists: bool = False  # something stood at ``target`` when the list arrived
-    has_part: bool = False  # a ``.part`` stood beside it
-    refused: str | None = None  # unsafe name etc.: bytes are consumed and dropped
-    already_done: bool = False  # completed in an earlier session and still verified
-    record: ReceivedFile | None = None
-    #: SHA-256 of the file under its final name when an earlier session named it but was killed
-    #: before its lock recorded "completed" (offered whole; the sender may vouch for it)
-    named_earlier: str | None = None
-    #: A fresh file (nothing held, no .part): its writer is made with its first byte or its
-    #: hash (`_Session._writer_of`), so 100,000 files waiting for their turn hold no writers.
-    deferred: bool = False
-
-
 class _Session:
     """One connection's worth of protocol, mapping stream events onto files."""
 
@@ -355,7 +310,7 @@ class _Session:
         )
         self.lock: TransferLockManager | None = None
         self.lock_created = False
-        self.files: list[_Incoming] = []
+        self.files: list[IncomingFile] = []
         self.is_message = False
         self.message = bytearray()
         self.attempt = 0
@@ -455,10 +410,8 @@ class _Session:
     def _on_metadata(self, meta: wire.Metadata) -> None:
         self.is_message = meta.is_message
         infos = list(meta.files)  # FileInfo already (shared, not copied: 100,000 files)
-        self.files = [_Incoming(info=i, name=i.name) for i in infos]
-        self.result.files = [ReceivedFile(name=i.name, size=i.size) for i in infos]
-        for incoming, record in zip(self.files, self.result.files, strict=True):
-            incoming.record = record
+        self.files = [IncomingFile.listed(i) for i in infos]
+        self.result.files = [f.record for f in self.files]
         if self.is_message:
             if meta.total_size > MAX_MESSAGE_BYTES:
                 raise ProtocolError(
@@ -499,10 +452,9 @@ class _Session:
         for incoming in usable:
             entry = plan.get(incoming.name)
             if entry is not None and entry.completed:
-                incoming.already_done = True
-                incoming.record.status = FileStatus.COMPLETED.value
-                incoming.record.sha256 = entry.sha256
-                incoming.record.path = str(self.dest / (entry.final_path or incoming.name))
+                incoming.already_here(
+                    entry.sha256, str(self.dest / (entry.final_path or incoming.name))
+                )
                 have[incoming.info.name] = wire.HeldPrefix(incoming.info.size, entry.sha256)
                 resumed[incoming.name] = incoming.info.size
                 continue
@@ -572,9 +524,7 @@ class _Session:
                     name, tuple(name.split("/")), incoming.twin
                 )
             except UnsafeNameError as err:
-                incoming.refused = err.message
-                incoming.record.status = FileStatus.FAILED.value
-                incoming.record.reason = err.message
+                incoming.refuse(err.message)
                 self.receiver._emit(
                     FileStatusChanged(
                         incoming.info.name, FileStatus.FAILED, reason=f"refused: {err.message}"
@@ -591,9 +541,7 @@ class _Session:
             offered = self._offered.get(incoming.info.name)
             if incoming.already_done:
                 if start is not None:  # the sender's file changed since: receive it again
-                    incoming.already_done = False
-                    incoming.writer = self._writer_for_again(incoming)
-                    incoming.record.status = FileStatus.PENDING.value
+                    incoming.receive_again(self._writer_for_again(incoming))
                 continue
             if start is None and incoming.named_earlier is not None:
                 self._keep_named_earlier(incoming)
@@ -610,23 +558,18 @@ class _Session:
             if offered is not None:  # what it held may have changed (a fresh file's is still 0)
                 self.receiver._emit(FileProgress(incoming.name, writer.written, incoming.info.size))
 
-    def _keep_named_earlier(self, incoming: _Incoming) -> None:
+    def _keep_named_earlier(self, incoming: IncomingFile) -> None:
         """The sender vouched for the file an earlier session named: record it as done."""
         if incoming.writer is not None:
             with contextlib.suppress(OSError):
                 os.unlink(incoming.writer.part_file)  # an empty .part open_for_writing made
         assert self.lock is not None and incoming.named_earlier is not None
         self.lock.mark_completed(incoming.name, incoming.named_earlier, incoming.name)
-        incoming.writer = None
-        incoming.deferred = False
-        incoming.already_done = True
-        incoming.record.status = FileStatus.COMPLETED.value
-        incoming.record.sha256 = incoming.named_earlier
-        incoming.record.path = str(incoming.target)
+        incoming.already_here(incoming.named_earlier, str(incoming.target))
         self.receiver._emit(FileProgress(incoming.name, incoming.info.size, incoming.info.size))
 
     def _new_writer(
-        self, incoming: _Incoming, held: int = 0, keep_part: bool = False
+        self, incoming: IncomingFile, held: int = 0, keep_part: bool = False
     ) -> FileWriter:
         """A writer for ``incoming``'s target, opened to keep ``held`` verified bytes (a fresh
         file's ``.part`` and folders are made with its first chunk)."""
@@ -640,7 +583,7 @@ class _Session:
         )
         return writer
 
-    def _writer(self, incoming: _Incoming) -> FileWriter:
+    def _writer(self, incoming: IncomingFile) -> FileWriter:
         return FileWriter(
             str(incoming.target),
             incoming.info.size,
@@ -652,7 +595,7 @@ class _Session:
             target=incoming.twin or incoming.name,
         )
 
-    def _writer_of(self, incoming: _Incoming) -> FileWriter | None:
+    def _writer_of(self, incoming: IncomingFile) -> FileWriter | None:
         """The file's writer, made now for a fresh file whose first byte (or hash) arrived;
         None once the file was named, or when it was refused."""
         if incoming.deferred:
@@ -660,7 +603,7 @@ class _Session:
             incoming.writer = self._new_writer(incoming)
         return incoming.writer
 
-    def _writer_for_again(self, incoming: _Incoming) -> FileWriter:
+    def _writer_for_again(self, incoming: IncomingFile) -> FileWriter:
         """A writer for a file this folder held from an earlier session whose bytes turned out
         not to be this sender's: it is received again, as a new file (keep both, unless the
         row says overwrite)."""
@@ -694,7 +637,7 @@ class _Session:
         if written >= 65536 and self.commits is not None and self.commits.due():
             self.commits.commit()  # files verified before a big one do not wait for its end
 
-    def _verify(self, incoming: _Incoming, sha256: str) -> None:
+    def _verify(self, incoming: IncomingFile, sha256: str) -> None:
         record = incoming.record
         if incoming.refused:
             return
@@ -709,20 +652,18 @@ class _Session:
                     "Ask the sender to send it again.",
                 )
             self.result.message_text = self.message.decode("utf-8", "replace")
-            record.status = FileStatus.COMPLETED.value
-            record.sha256 = sha256
+            incoming.message_shown(sha256)
             return
         writer = self._writer_of(incoming)  # a zero-byte file's is made here
-        if writer is None and record.status == FileStatus.COMPLETED.value:
+        if writer is None and incoming.succeeded:
             return  # named already (and its writer let go)
         assert writer is not None
         if writer.failed_reason:
-            record.status, record.reason = FileStatus.FAILED.value, writer.failed_reason
+            incoming.fail(writer.failed_reason)
             return
         writer.overwrite_mode = self.receiver.overwrite_for(incoming.name)
         if not writer.verify(sha256):
-            record.status = FileStatus.FAILED.value
-            record.reason = writer.failed_reason or "hash mismatch"
+            incoming.fail(writer.failed_reason or "hash mismatch")
             return
         # Verified: named together with others after one shared sync (GroupCommit), or at once.
         if self.commits is None:
@@ -732,30 +673,21 @@ class _Session:
         if self.commits.due():
             self.commits.commit()
 
-    def _not_already_here(self, incoming: _Incoming) -> None:
+    def _not_already_here(self, incoming: IncomingFile) -> None:
         """The file this folder holds under the name is not this sender's (its hash differs):
         it was never "already here". Its bytes went by unwritten, so it is asked for again."""
-        incoming.already_done = False
-        writer = incoming.writer = self._writer_for_again(incoming)
-        writer.mark_failed("the sender's file differs from the one received here earlier")
-        incoming.record.status = FileStatus.FAILED.value
-        incoming.record.reason = writer.failed_reason
-        incoming.record.sha256 = incoming.record.path = None
+        incoming.receive_again(
+            self._writer_for_again(incoming),
+            "the sender's file differs from the one received here earlier",
+        )
 
-    def _named(self, incoming: _Incoming, sha256: str, writer: FileWriter, named: bool) -> None:
+    def _named(self, incoming: IncomingFile, sha256: str, writer: FileWriter, named: bool) -> None:
         """A verified file got its final name (or could not)."""
-        record = incoming.record
         if named:
-            record.status = FileStatus.COMPLETED.value
-            record.path = writer.final_name
-            record.sha256 = sha256
-            # Done with it: a writer (and its hash state) per named file would make memory
-            # grow with every file received rather than with the list.
             self._reused_named += writer.resumed_bytes
-            incoming.writer = None
+            incoming.named(sha256, writer.final_name)
         else:
-            record.status = FileStatus.FAILED.value
-            record.reason = writer.failed_reason or "could not be given its final name"
+            incoming.fail(writer.failed_reason or "could not be given its final name")
 
     def _commit(self) -> None:
         """Name every verified file now (before answering the sender, and when stopping)."""
@@ -773,21 +705,15 @@ class _Session:
                 raise ProtocolError(f"The sender sent no hash for {incoming.name!r}.")
             self._verify(incoming, sha)
 
-    def _current_files(self) -> list[_Incoming]:
+    def _current_files(self) -> list[IncomingFile]:
         if self.retrying is None:
             return self.files
         return [f for f in self.files if f.name in self.retrying]
 
     retrying: set[str] | None = None
 
-    def _hash_failures(self) -> list[_Incoming]:
-        return [
-            f
-            for f in self.files
-            if f.writer is not None
-            and f.record.status == FileStatus.FAILED.value
-            and f.writer.retryable
-        ]
+    def _hash_failures(self) -> list[IncomingFile]:
+        return [f for f in self.files if f.writer is not None and f.failed and f.writer.retryable]
 
     def _on_end_of_stream(self) -> bool:
         """Answer the sender; True when the conversation is over."""
@@ -798,7 +724,7 @@ class _Session:
             names = [f.info.name for f in failed]
             for incoming in failed:
                 incoming.writer.reset_for_retry()
-                incoming.record.status = FileStatus.PENDING.value
+                incoming.waiting()
             self.retrying = {f.name for f in failed}
             self.conn.request_retry(names, self.attempt)
             self._flush()
@@ -868,8 +794,7 @@ class _Session:
                 if incoming.name in self.retrying and incoming.writer is not None:
                     # (a refused duplicate of a retried name has no writer)
                     incoming.writer.mark_failed("hash mismatch; the sender could not resend it")
-                    incoming.record.status = FileStatus.FAILED.value
-                    incoming.record.reason = "hash mismatch"
+                    incoming.fail("hash mismatch")
             if self.lock is not None:
                 self.lock.flush()
             self.result.resumable = True
