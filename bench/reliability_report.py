@@ -47,6 +47,7 @@ GROUPS = [
     ("crash", "Crashes (invariants 2, 4)"),
     ("disk", "Full disk and denied writes (invariants 4, 6)"),
     ("peers", "Wrong peers (invariant 6)"),
+    ("edges", "Local attackers and awkward folders: the destination's gatekeeper (1, 2, 4, 6)"),
 ]
 
 

@@ -506,7 +506,7 @@ class TransferLockManager:
             return f"{final} is gone or changed"
         if e.get("proof") == file_proof(st):
             return None
-        if _hash_of(self.destination, final) == original:
+        if self.destination.sha256(final) == original:
             e["proof"] = file_proof(st)
             return None
         return f"{final} holds other bytes than the ones received"
@@ -1036,22 +1036,6 @@ def file_proof(st: os.stat_result) -> list[int]:
     """What identifies the file Inlet named, so a resume can trust it without reading it:
     size, mtime (ns), inode, device. Any write or replacement changes one of them."""
     return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev]
-
-
-def _hash_of(dest: Destination, rel: str) -> str | None:
-    try:
-        fd = dest.open(rel)
-    except OSError:
-        return None
-    digest = hashlib.sha256()
-    try:
-        while block := os.read(fd, 1 << 20):
-            digest.update(block)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return digest.hexdigest()
 
 
 def _disk_full_message(dest_dir: Path) -> str:

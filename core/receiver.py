@@ -476,9 +476,8 @@ class _Session:
                     have[incoming.info.name] = wire.HeldPrefix(*candidates[0], checkpoint)
                     resumed[incoming.name] = candidates[0][0]
                 elif self.lock.resumed and (
-                    sha := _whole_file_sha256(
-                        self.destination, incoming.twin or incoming.name, incoming.info.size
-                    )
+                    incoming.info.size
+                    and (sha := self.destination.sha256(incoming.lands_at, incoming.info.size))
                 ):
                     # Killed after the rename, before the lock said "completed": offer the
                     # named file whole rather than receive every byte of it again.
@@ -837,27 +836,6 @@ class _CollectorPause:
         if self._was_enabled:
             gc.enable()
         self._was_enabled = None
-
-
-def _whole_file_sha256(destination: Destination, rel: str, size: int) -> str | None:
-    """SHA-256 of the regular file at ``rel`` if it holds exactly ``size`` (> 0) bytes."""
-    if size <= 0:
-        return None
-    try:
-        fd = destination.open(rel)
-    except OSError:
-        return None
-    try:
-        if os.fstat(fd).st_size != size:
-            return None
-        digest = hashlib.sha256()
-        while block := os.read(fd, 1 << 20):
-            digest.update(block)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return digest.hexdigest()
 
 
 def _shown(name: str, limit: int = 80) -> str:

@@ -746,7 +746,7 @@ class FileWriter:
 
     def _claim_free_name(self, folder: Folder, part_leaf: str, target: str) -> str:
         """``target`` or the first free ``name_N.ext``, taken without replacing anything."""
-        if self._resuming and _holds_exactly(folder, target, self.size, self.hasher.hexdigest()):
+        if self._resuming and folder.sha256(target, self.size) == self.hasher.hexdigest():
             # A crash after our own rename (or between link and unlink) but before the lock
             # said "completed": the file under the final name is this very content, so a
             # name_1 copy would be a duplicate.
@@ -850,22 +850,3 @@ class _PartChanged(Exception):
 
 class _AlreadyFailed(Exception):
     """The file was failed (and logged) already; the caller just stops."""
-
-
-def _holds_exactly(folder: Folder, leaf: str, size: int, sha256_hex: str) -> bool:
-    """``leaf`` is a regular file of ``size`` bytes hashing to ``sha256_hex`` (read in chunks)."""
-    try:
-        fd = folder.open(leaf)
-    except OSError:
-        return False
-    try:
-        if os.fstat(fd).st_size != size:
-            return False
-        hasher = hashlib.sha256()
-        while block := os.read(fd, READ_CHUNK):
-            hasher.update(block)
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-    return hasher.hexdigest() == sha256_hex

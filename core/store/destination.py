@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import stat
 from collections.abc import Iterable
@@ -254,6 +255,16 @@ class Destination:
         with folder:
             return folder.create(leaf, mode=mode, replace=replace)
 
+    def sha256(self, rel: str, size: int | None = None) -> str | None:
+        """SHA-256 of the regular file at ``rel`` (None when there is none, it cannot be read,
+        or it does not hold exactly ``size`` bytes); see `Folder.sha256`."""
+        try:
+            folder, leaf = self._leaf(rel)
+        except OSError:
+            return None
+        with folder:
+            return folder.sha256(leaf, size)
+
     def read_bytes(self, rel: str) -> bytes:
         fd = self.open(rel)
         try:
@@ -386,6 +397,25 @@ class Folder:
             os.close(fd)
             raise
         return fd
+
+    def sha256(self, leaf: str, size: int | None = None) -> str | None:
+        """SHA-256 of the regular file ``leaf``, read in 1 MiB blocks; None when there is none,
+        it cannot be read, or it does not hold exactly ``size`` bytes."""
+        try:
+            fd = self.open(leaf)
+        except OSError:
+            return None
+        try:
+            if size is not None and os.fstat(fd).st_size != size:
+                return None
+            digest = hashlib.sha256()
+            while block := os.read(fd, 1 << 20):
+                digest.update(block)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        return digest.hexdigest()
 
     def create(self, leaf: str, *, mode: int = 0o644, replace: bool = False) -> int:
         """Create ``leaf`` exclusively (``O_EXCL``) for writing.

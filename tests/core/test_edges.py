@@ -34,6 +34,11 @@ def receive(code: str, dest: Path, on_event=None, **options) -> Receiver:
     return receiver
 
 
+def row(case: str, tried: str, times: int, outcome: str) -> None:
+    """One row of docs/RELIABILITY.md's table of these cases."""
+    record(case, tried, times, outcome, group="edges")
+
+
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -59,7 +64,7 @@ def test_an_empty_file_alone_in_its_folder_lands(tmp_path: Path, flags) -> None:
     assert outcome.returncode == 0, outcome.stderr
     assert (tmp_path / "dest" / "pkg" / "emptydir" / ".gitkeep").read_bytes() == b""
     assert outcome.result["ok"] is True
-    record(
+    row(
         "An empty file alone in a folder no other file creates",
         "`pkg/emptydir/.gitkeep` from a real `" + " ".join(("inlet send", *flags)) + "`",
         1,
@@ -94,7 +99,7 @@ def test_a_file_named_earlier_is_compared_with_this_senders_hash(tmp_path: Path)
     assert new in landed.values(), "this sender's file never landed"
     assert landed["report.txt"] == old  # the earlier file is kept: the new one is a conflict
     assert receiver.result.ok, receiver.result.error
-    record(
+    row(
         "A file named in an earlier session, another sender's file of the same name and size",
         "legacy stream; the lock says completed",
         1,
@@ -119,7 +124,7 @@ def test_a_lock_that_says_completed_while_the_file_holds_other_bytes_is_not_trus
     assert outcome.returncode == 0, outcome.stderr
     kept = {p.name: p.read_bytes() for p in dest.rglob("*") if p.is_file()}
     assert data in kept.values(), "the sender's bytes never landed"
-    record(
+    row(
         "A lock that says completed while the file holds other bytes",
         "same size, other bytes; real `inlet send`",
         1,
@@ -214,7 +219,7 @@ def test_a_folder_swapped_for_a_symlink_while_many_files_arrive(tmp_path: Path) 
         sender.stop()
     assert flips > 10
     assert list(outside.rglob("*")) == []
-    record(
+    row(
         "A folder flipped to a symlink to outside while 2,000 files arrive",
         "swapped at every 40th receiver event, restored 20 events later",
         flips,
@@ -259,7 +264,7 @@ def test_a_hard_link_planted_as_a_resumed_part_file_is_not_appended_to(
     outside_untouched(outside, before)
     assert receiver.result.ok, receiver.result.error
     assert (dest / "big.bin").read_bytes() == data
-    record(
+    row(
         "A hard link to an outside file planted as a resumed `.part`",
         f"the lock claims a valid prefix; {'extension' if extension else 'legacy'} sender",
         1,
@@ -305,7 +310,7 @@ def test_a_fifo_planted_as_the_part_file_fails_that_file_only(tmp_path: Path) ->
     assert by_name["stuck.bin"]["status"] == "failed"
     assert "not a regular file" in outcome.stderr
     assert "Traceback" not in outcome.stderr
-    record(
+    row(
         "A FIFO planted as `name.part`",
         "real `inlet send` and `inlet receive`",
         1,
@@ -326,7 +331,7 @@ def test_a_name_of_twelve_hundred_components_is_refused_clearly(tmp_path: Path) 
     assert (tmp_path / "dest" / "ok.txt").read_bytes() == b"ok"
     assert "folders deep" in result.error
     assert "Recursion" not in result.error
-    record(
+    row(
         "A name 1,200 folders deep (under 4,096 bytes)",
         "scripted legacy sender",
         1,
@@ -370,9 +375,9 @@ def test_names_that_collide_on_a_case_insensitive_folder_keep_both(tmp_path: Pat
     assert (dest / "Report.txt").read_bytes() == b"upper" * 10
     assert (dest / "report_1.txt").read_bytes() == b"lower" * 10
     assert not (dest / "report.txt").exists()
-    row = {f.name: f for f in receiver.result.files}["report.txt"]
-    assert row.path.endswith("report_1.txt")
-    record(
+    later = {f.name: f for f in receiver.result.files}["report.txt"]
+    assert later.path.endswith("report_1.txt")
+    row(
         "Names that differ only by case, on a case-insensitive folder",
         "`Report.txt` and `report.txt`; folding injected on ext4",
         1,
@@ -462,7 +467,7 @@ def test_a_destination_moved_or_deleted_mid_transfer_is_not_recreated(
     assert not dest.exists(), "the destination was re-created at its old path"
     assert not receiver.result.ok
     assert "moved or deleted" in (receiver.result.error or "")
-    record(
+    row(
         f"The destination {how} mid-transfer",
         "at the first progress event of a 6 MiB, two-file transfer",
         1,
@@ -505,7 +510,7 @@ def test_the_lock_never_claims_more_than_the_part_holds(tmp_path: Path, extensio
     )
     assert receiver.result.ok, receiver.result.error
     assert checks and all(claimed <= size for claimed, size in checks), checks
-    record(
+    row(
         "The lock read back at every status event while a held prefix is thrown away",
         f"{'extension' if extension else 'legacy'} sender whose file changed",
         len(checks),
