@@ -71,11 +71,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="address to listen on (default: all); also the host in the code",
     )
     send.add_argument("--compress", action="store_true", help="compress data (blosc, lz4)")
-    send.add_argument("--token", help="use this token instead of a generated one")
+    send.add_argument(
+        "--token",
+        help="use this token instead of a generated one (one that starts with a number, like "
+        "7-amber-ocean-tiger-river, runs Inlet's handshake; any other, ftransfer's)",
+    )
     send.add_argument(
         "--pod",
         action="store_true",
-        help="pod mode: put 127.0.0.1 in the code (sender and receiver on one host)",
+        help="pod mode: put this host's loopback addresses first in the code (sender and "
+        "receiver on one host)",
     )
     send.add_argument(
         "--no-ext",

@@ -48,6 +48,8 @@ MIN_HOLD = 1.0
 MAX_HOLD = 8.0
 FREE_FAILURES = 3
 FORGIVE_AFTER = 600.0
+#: Addresses remembered before the forgiven ones are dropped (memory stays bounded).
+MAX_OFFENDERS = 10_000
 
 
 @dataclass
@@ -379,6 +381,10 @@ class _Gate:
         """
         now = self._clock()
         with self._cond:
+            if len(self._offenders) >= MAX_OFFENDERS:  # many addresses: forget the forgiven
+                self._offenders = {
+                    a: o for a, o in self._offenders.items() if now - o.last <= FORGIVE_AFTER
+                }
             offender = self._offenders.setdefault(address, _Offender())
             if now - offender.last > FORGIVE_AFTER:
                 offender.failures = 0

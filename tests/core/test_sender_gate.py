@@ -20,6 +20,7 @@ from inlet.core.receiver import Receiver, ReceiverOptions
 from inlet.core.sender import (
     FORGIVE_AFTER,
     MAX_HOLD,
+    MAX_OFFENDERS,
     MAX_RESENDS,
     Sender,
     SenderOptions,
@@ -225,3 +226,13 @@ def test_stop_ends_serve_while_handshakes_are_pending(running) -> None:
     for sock in socks:
         sock.close()
     assert sender.error is None
+
+
+def test_the_memory_of_offenders_stays_bounded() -> None:
+    now = [0.0]
+    gate = _Gate(clock=lambda: now[0])
+    for i in range(MAX_OFFENDERS):
+        gate.failed(f"2001:db8::{i:x}")
+    now[0] += FORGIVE_AFTER + 1
+    gate.failed("192.0.2.1")
+    assert len(gate._offenders) == 1
