@@ -151,6 +151,8 @@ class Sender:
         if not ipv6:
             interfaces = [(name, a) for name, a in interfaces if ":" not in a]
         hosts = code_addresses(interfaces, pod=self.options.pod)
+        if not self.pake:  # an ftransfer receiver reads one HOST: give it the best one
+            hosts = hosts[:1]
         if not hosts:
             self.address_warning = (
                 "This machine has no network address but loopback, so only a receiver on this "

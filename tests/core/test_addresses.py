@@ -97,6 +97,14 @@ def test_the_sender_code_comes_from_the_interfaces(serving, tmp_path: Path) -> N
     assert "127." not in str(sender.code)
 
 
+def test_an_ftransfer_compatible_code_names_one_address(serving, tmp_path: Path) -> None:
+    source = write_random(tmp_path / "a.bin", 100)
+    lan = [("tailscale0", "100.101.1.2"), *STOCK_DEBIAN]
+    assert serving(source, interfaces=lambda: lan).code.hosts == ("100.101.1.2", "192.0.2.2")
+    legacy = serving(source, interfaces=lambda: lan, extension=False).code
+    assert legacy.hosts == ("100.101.1.2",) and not legacy.pake
+
+
 def test_ipv6_on_loopback_end_to_end(serving, tmp_path: Path) -> None:
     source = write_random(tmp_path / "src" / "a.bin", 50_000)
     sender = serving(source, pod=True, interfaces=lambda: [("lo", "::1")])
