@@ -39,6 +39,7 @@ MAX_DEPTH = 128
 # no encoding to know they fit (split_name runs for every file of a transfer).
 _SURELY_SHORT_NAME = MAX_NAME_BYTES // 4
 _SURELY_SHORT_PART = MAX_COMPONENT_BYTES // 4
+_NOT_A_COMPONENT = frozenset({"", ".", ".."})
 _WINDOWS = os.name == "nt"  # Windows destinations refuse more names (windows_name_problem)
 
 
@@ -74,7 +75,21 @@ def split_name(name: str) -> tuple[str, ...]:
             f"The file name {name[:40]!r}... is {len(parts) - 1:,} folders deep; Inlet accepts "
             f"at most {MAX_DEPTH}."
         )
+    # The common case costs a few set and C-level checks; the loop below only names the
+    # problem (a 1,000,000-file list passes through here before the sender may start).
     controls = _CONTROL.search(name) is not None
+    if (
+        controls
+        or _WINDOWS
+        or not _NOT_A_COMPONENT.isdisjoint(parts)
+        or not RESERVED_NAMES.isdisjoint(parts)
+        or (len(name) > _SURELY_SHORT_PART and max(map(len, parts)) > _SURELY_SHORT_PART)
+    ):
+        _check_components(name, parts, controls)
+    return parts
+
+
+def _check_components(name: str, parts: tuple[str, ...], controls: bool) -> None:
     for part in parts:
         if part in ("", "."):
             raise UnsafeNameError(f"The file name {name!r} has an empty or '.' component.")
@@ -89,9 +104,8 @@ def split_name(name: str) -> tuple[str, ...]:
             raise UnsafeNameError(f"The file name {name!r} contains a control character.")
         if _WINDOWS and (problem := windows_name_problem(part)):
             raise UnsafeNameError(f"The file name {name!r} cannot be saved on Windows: {problem}.")
-    if any(p in RESERVED_NAMES for p in parts):
+    if not RESERVED_NAMES.isdisjoint(parts):
         raise UnsafeNameError(f"The file name {name!r} is reserved for Inlet's resume state.")
-    return parts
 
 
 def normalized_name(name: str) -> str:
@@ -118,19 +132,22 @@ class FileListChecker:
 
     def add(self, name: str) -> str:
         """Validate ``name``; return its normalized form, or raise UnsafeNameError."""
-        normalized = normalized_name(name)
+        parts = split_name(name)
+        normalized = name if len(parts) == 1 or "\\" not in name else "/".join(parts)
         if normalized in self.files:
             raise UnsafeNameError(f"The sender listed the file {normalized!r} twice.")
         if normalized in self.folders:
             raise UnsafeNameError(f"The sender listed {normalized!r} both as a file and a folder.")
-        parts = normalized.split("/")
-        parents = ["/".join(parts[:depth]) for depth in range(1, len(parts))]
-        for folder in parents:
-            if folder in self.files:
-                raise UnsafeNameError(
-                    f"The sender listed {folder!r} both as a file and as the folder of "
-                    f"{normalized!r}."
-                )
+        folder = normalized.rpartition("/")[0]
+        parents: list[str] = []
+        if folder and folder not in self.folders:  # a folder new to the list: check its parents
+            parents = ["/".join(parts[:depth]) for depth in range(1, len(parts))]
+            for parent in parents:
+                if parent in self.files:
+                    raise UnsafeNameError(
+                        f"The sender listed {parent!r} both as a file and as the folder of "
+                        f"{normalized!r}."
+                    )
         stem = normalized[: -len(PART_SUFFIX)] if normalized.endswith(PART_SUFFIX) else None
         if stem is not None and stem in self.files:
             raise UnsafeNameError(
@@ -217,6 +234,7 @@ class DestinationResolver:
         self.dest_dir = destination.root
         self._root = os.fspath(self.dest_dir)
         self._folders: dict[str, int] = {}
+        self._parents: dict[str, tuple[int, str | None]] = {}
 
     def resolve(
         self, name: str, parts: tuple[str, ...] | None = None, rel: str | None = None
@@ -230,20 +248,14 @@ class DestinationResolver:
             parts = split_name(name)
         if rel is not None:
             parts = tuple(rel.split("/"))
-        state = self._DIR
-        folder = ""
-        for part in parts[:-1]:
-            folder = f"{folder}/{part}" if folder else part
-            known = self._folders.get(folder)
-            if known is None:
-                known = self._look(folder) if state == self._DIR else self._ABSENT
-                self._folders[folder] = known
-            if known == self._SYMLINK:
-                raise _through_symlink(name, part)
-            state = known
-            if state != self._DIR:
-                break
-        target = os.path.join(self._root, *parts)
+        parent = "/".join(parts[:-1])
+        cached = self._parents.get(parent)  # files share folders: each is walked once
+        if cached is None:
+            cached = self._parents[parent] = self._walk(parts[:-1])
+        state, symlink = cached
+        if symlink is not None:
+            raise _through_symlink(name, symlink)
+        target = self._root + os.sep + os.sep.join(parts)
         if state != self._DIR:  # a missing folder (or a file in its place) holds nothing
             return target, False, False
         leaf = parts[-1]
@@ -259,6 +271,23 @@ class DestinationResolver:
         if found is not None and stat.S_ISLNK(found.st_mode):
             raise _through_symlink(name, leaf)
         return target, found is not None, part is not None
+
+    def _walk(self, folders: tuple[str, ...]) -> tuple[int, str | None]:
+        """(state of the folder, the symlink component on the way or None)."""
+        state = self._DIR
+        folder = ""
+        for part in folders:
+            folder = f"{folder}/{part}" if folder else part
+            known = self._folders.get(folder)
+            if known is None:
+                known = self._look(folder) if state == self._DIR else self._ABSENT
+                self._folders[folder] = known
+            if known == self._SYMLINK:
+                return known, part
+            state = known
+            if state != self._DIR:
+                break
+        return state, None
 
     def _look(self, rel: str) -> int:
         try:
