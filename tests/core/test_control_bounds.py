@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -24,8 +23,8 @@ from inlet.core.errors import ProtocolError
 from inlet.core.events import FileInfo
 from inlet.core.framing import MAX_METADATA_PAYLOAD, MiB
 
-from ..helpers import INLET
-from ..hostile import HostilePeer, HostileSender
+from ..hostile import HostilePeer
+from .test_hostile import _receiver_peak_rss
 from .test_wire import FakeReceiver, FakeSender, _finished_sender, sha
 
 #: The most a control message may cost to parse and check, as a multiple of its size.
@@ -271,30 +270,6 @@ def test_a_resume_plan_over_its_cap_is_refused_before_it_arrives() -> None:
 
 # -- end to end: a real receiver, a hostile sender ----------------------------------------------
 
-_MEASURED_RECEIVE = """
-import sys
-from inlet.core.cli import main
-code = main()
-with open("/proc/self/status") as status:
-    peak = [line.split()[1] for line in status if line.startswith("VmHWM:")][0]
-sys.stderr.write(f"VmHWM {peak}\\n")
-sys.exit(code)
-"""
-
-
-def _receive_peak(script: Callable[[HostilePeer], object], dest: Path) -> tuple[int, dict]:
-    sender = HostileSender(script)
-    try:
-        done = subprocess.run(
-            [INLET[0], "-c", _MEASURED_RECEIVE, "receive", sender.code, "-o", str(dest), "--json"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    finally:
-        sender.join()
-    return int(done.stderr.rsplit("VmHWM ", 1)[1].split()[0]) * 1024, json.loads(done.stdout)
-
 
 @pytest.mark.timeout(120)
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="VmHWM is Linux's")
@@ -309,8 +284,8 @@ def test_a_receiver_sent_a_junk_file_list_says_so_at_a_small_cost(tmp_path: Path
         peer.sealed(junk + b"]}")
         peer.wait_closed()
 
-    baseline, _ = _receive_peak(small, tmp_path / "small")
-    peak, result = _receive_peak(hostile, tmp_path / "hostile")
+    baseline, _ = _receiver_peak_rss(small, tmp_path / "small")
+    peak, result = _receiver_peak_rss(hostile, tmp_path / "hostile")
     assert not result["ok"] and "File #0 in the metadata has no text filename" in result["error"]
     # What arrives costs twice its size (the frame, its plaintext); the parse adds little.
     # json.loads built 11 million dicts first: about 900 MiB for these 32 MiB.
