@@ -3,7 +3,8 @@
 For each built executable: ``--version`` is the package's; a headless ``receive`` of a real
 transfer from ``inlet send`` (this environment's) over loopback verifies every file; the demo
 window opens offscreen, is seen, and ends by itself after a few seconds (``INLET_QUIT_AFTER``);
-without a screen it says so in one line; ``install-launcher`` points the menu at the app itself.
+without a screen, or with a DISPLAY nobody answers, it says so in one line;
+``install-launcher`` points the menu at the app itself.
 Prints one line per check and exits non-zero at the first that fails.
 """
 
@@ -90,6 +91,17 @@ def check_no_screen(app: Path, env: dict[str, str], work: Path) -> str:
     return "without a screen: one line, exit 1"
 
 
+def check_dead_display(app: Path, env: dict[str, str], work: Path) -> str:
+    """The X11 checks run in the built app too: a DISPLAY no server answers (or, on a machine
+    without Qt's X11 libraries, the missing library) is one line, not Qt's abort."""
+    free = next(n for n in range(990, 1100) if not Path(f"/tmp/.X11-unix/X{n}").exists())
+    dead = {k: v for k, v in env.items() if k not in ("WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    done = run([str(app)], {**dead, "DISPLAY": f":{free}"})
+    expect(done.returncode == 1 and done.stderr.count("\n") == 1, "dead-display message", done)
+    expect("inlet receive CODE" in done.stderr, "dead-display message says what to do", done)
+    return f"DISPLAY=:{free} with no server: one line, exit 1"
+
+
 def check_launcher(app: Path, env: dict[str, str], work: Path) -> str:
     data = work / "xdg-data"
     done = run([str(app), "install-launcher"], {**env, "XDG_DATA_HOME": str(data)})
@@ -99,7 +111,14 @@ def check_launcher(app: Path, env: dict[str, str], work: Path) -> str:
     return "install-launcher: Exec is the app itself, icon installed"
 
 
-CHECKS = (check_version, check_receive, check_window, check_no_screen, check_launcher)
+CHECKS = (
+    check_version,
+    check_receive,
+    check_window,
+    check_no_screen,
+    check_dead_display,
+    check_launcher,
+)
 
 
 def main(apps: list[str]) -> int:
