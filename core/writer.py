@@ -47,6 +47,7 @@ from .errors import DiskFullError
 from .events import FileStatus
 from .lock import file_proof, is_disk_full
 from .paths import WARNINGS_LOG, part_name, suffixed_name
+from .peertext import safe_text
 from .store.destination import (
     Destination,
     EscapeError,
@@ -839,7 +840,9 @@ class FileWriter:
 
     def _log(self, message: str) -> None:
         """Append one line to ``transfer_warnings.log``; logging must never stop a transfer."""
-        line = f"{datetime.now().isoformat(timespec='seconds')} {self.lock_key}: {message}\n"
+        # names and reasons come from the peer: escaped, one line (DESIGN.md invariant 7)
+        text = safe_text(f"{self.lock_key}: {message}", limit=None)
+        line = f"{datetime.now().isoformat(timespec='seconds')} {text}\n"
         with contextlib.suppress(OSError):
             self.destination.append(self._log_rel, line.encode("utf-8", "backslashreplace"))
 

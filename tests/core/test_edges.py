@@ -529,3 +529,16 @@ def test_status_events_and_json_agree_for_a_refused_file(tmp_path: Path) -> None
     record = receiver.result.files[0]
     assert record.status == "failed" and "deep" in record.reason
     json.dumps(receiver.result.to_json())
+
+
+def test_the_warnings_log_gets_peer_names_escaped(tmp_path: Path) -> None:
+    """A name with a bidi override and a C1 control (CSI) reaches transfer_warnings.log as
+    escapes on one line (a person may ``cat`` the log)."""
+    name = "evil\u202e\u009b2Jname.txt"
+    sender = FakeSender([FakeFile(name, b"x" * 10)], wrong_hashes={name}, close_on_retry=True)
+    receive(sender.code, tmp_path / "dest")
+    sender.join()
+    log = (tmp_path / "dest" / WARNINGS_LOG).read_text("utf-8")
+    assert "hash mismatch" in log
+    assert "\u009b" not in log and "\u202e" not in log
+    assert all(line.count("evil") <= 1 for line in log.splitlines())

@@ -601,7 +601,7 @@ def test_disk_full_stops_with_state_kept_for_resume(
     w = dest.writer("docs/report.pdf")
     w.open_for_writing()
     write_all(w, data[: 128 * 1024])
-    real_open, real_write = os.open, os.write
+    real_open, real_write, real_close = os.open, os.write, os.close
     part_fds: set[int] = set()
 
     def tracking_open(path, flags, *args, **kw):
@@ -610,6 +610,10 @@ def test_disk_full_stops_with_state_kept_for_resume(
             part_fds.add(fd)
         return fd
 
+    def tracking_close(fd):
+        part_fds.discard(fd)  # the number may be reused for another file (the warnings log)
+        real_close(fd)
+
     def half_then_full(fd, data):
         if fd in part_fds:
             real_write(fd, bytes(data[: len(data) // 2]))
@@ -617,6 +621,7 @@ def test_disk_full_stops_with_state_kept_for_resume(
         return real_write(fd, data)
 
     monkeypatch.setattr(os, "open", tracking_open)
+    monkeypatch.setattr(os, "close", tracking_close)
     monkeypatch.setattr(os, "write", half_then_full)
     with pytest.raises(DiskFullError) as info:
         w.write_chunk(data[128 * 1024 : 192 * 1024])
