@@ -360,6 +360,10 @@ class Folder:
     def _at(self, leaf: str) -> str:
         return leaf if self._path is None else os.path.join(self._path, leaf)
 
+    def names(self) -> list[str]:
+        """The names in this folder."""
+        return os.listdir(self._fd if self._fd is not None else self._path)
+
     def lstat(self, leaf: str) -> os.stat_result | None:
         """What stands at ``leaf`` (a symlink is reported, not followed); None when nothing."""
         try:
