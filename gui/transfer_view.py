@@ -107,7 +107,7 @@ class TransferView(QWidget):
             policy = button.sizePolicy()
             policy.setRetainSizeWhenHidden(True)  # a button that comes moves no row
             button.setSizePolicy(policy)
-        tools = QHBoxLayout()
+        self.tools = tools = QHBoxLayout()
         tools.setContentsMargins(0, 0, 0, 0)
         tools.addWidget(self.overwrite_default)
         tools.addStretch(1)

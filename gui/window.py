@@ -30,9 +30,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
+from inlet.core.codes import TransferCode
 from inlet.core.events import TransferFinished
 from inlet.core.progress import format_size
 
+from . import history
 from .coalesce import UpdateBatch
 from .desktop import Desktop, Notifier
 from .drain import BatchDrain
@@ -42,7 +44,7 @@ from .qtcompat import emit
 from .rate import RateWindow
 from .statusbar import TransferStatus
 from .transfer_view import TransferView
-from .widgets import Banner, BannerKind, DropOverlay, MessageDialog, app_icon
+from .widgets import Banner, BannerKind, Button, DropOverlay, MessageDialog, app_icon
 from .worker import FolderInfo, ReceiveRequest, ReceiverFactory, ReceiveWorker, SessionStart
 
 SETTINGS_DESTINATION = "destination"
@@ -60,6 +62,7 @@ class MainWindow(QMainWindow):
     inspectRequested = Signal(str)
     createRequested = Signal(str)
     discardRequested = Signal(str)
+    historyRecorded = Signal(str, object)
     #: the window is idle again after a receive (for tests and the demo)
     transferDone = Signal(object)
 
@@ -70,6 +73,7 @@ class MainWindow(QMainWindow):
         destination: str | None = None,
         receiver_factory: ReceiverFactory | None = None,
         notifier: Notifier | None = None,
+        history_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings if settings is not None else QSettings()
@@ -93,6 +97,9 @@ class MainWindow(QMainWindow):
         self._receiving_into: Path | None = None
         #: asks a person to confirm a step that loses data (a seam for tests)
         self._confirm = self._ask
+        self.history_path = history_path if history_path is not None else history.default_path()
+        self._code: TransferCode | None = None  # the code of the running (or last) receive
+        self.history_dialog: history.HistoryDialog | None = None
 
         self._build_ui()
         self.notifier = notifier if notifier is not None else Notifier(app_icon(), self)
@@ -124,6 +131,9 @@ class MainWindow(QMainWindow):
         # Below the rows: a banner that comes and goes never moves a row a person aims at.
         outer.addWidget(self.banner)
         self.overlay = DropOverlay(central)
+        self.history_button = Button("&Past transfers…", "Past transfers", central)
+        self.history_button.setToolTip("When, from whom and where files were received (Ctrl+H)")
+        self.view.tools.addWidget(self.history_button)
 
         # The parts a person (and a test) reaches through the window.
         form, view, status = self.form, self.view, self.status
@@ -170,6 +180,7 @@ class MainWindow(QMainWindow):
         self.inspectRequested.connect(self.worker.inspect)
         self.createRequested.connect(self.worker.create_folder)
         self.discardRequested.connect(self.worker.discard)
+        self.historyRecorded.connect(self.worker.record_history)
         self.worker.transferStarted.connect(self._on_started)
         self.worker.updates.connect(self._on_updates)
         self.worker.transferFinished.connect(self._on_finished)
@@ -197,6 +208,8 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self._escape)
         QShortcut(QKeySequence("Ctrl+L"), self, activated=self.form.focus_code)
         QShortcut(QKeySequence("Ctrl+O"), self, activated=self.form.choose)
+        QShortcut(QKeySequence("Ctrl+H"), self, activated=self.show_history)
+        self.history_button.clicked.connect(self.show_history)
 
     # -- the destination ---------------------------------------------------------------------------
 
@@ -382,6 +395,7 @@ class MainWindow(QMainWindow):
             overwrite=self.model.overwrite_choices(),
         )
         self.running = True
+        self._code = code
         self.cancel_requested = False
         self.last_finished = None
         self._receiving_into = self._folder
@@ -466,10 +480,36 @@ class MainWindow(QMainWindow):
                 BannerKind.ERROR, text, resume=finished.resumable, show_folder=False
             )
             title = "Inlet: transfer failed"
+        if finished.message_text is None:
+            self._record(finished)
         if not self.isActiveWindow():
             QApplication.alert(self)  # the taskbar entry asks for attention
             self.notifier.notify(title, text, ok=finished.ok)
         emit(self.transferDone, finished)
+
+    def _record(self, finished: TransferFinished) -> None:
+        """One line in the history for a transfer of files (in the worker: a disk write)."""
+        if finished.ok:
+            outcome = "received"
+        elif self.cancel_requested:
+            outcome = "cancelled"
+        else:
+            outcome = "failed"
+        entry = history.HistoryEntry(
+            when=time.time(),
+            sender=self._code.host if self._code else "",
+            files=self.model.rowCount(),
+            size=self.model.total_bytes,
+            folder=str(self._receiving_into or ""),
+            outcome=outcome,
+        )
+        emit(self.historyRecorded, str(self.history_path), entry)
+
+    def show_history(self) -> None:
+        """The past transfers, newest first, with Open folder."""
+        entries = history.read(self.history_path)
+        self.history_dialog = history.HistoryDialog(entries, self.desktop.open, self)
+        self.history_dialog.show()
 
     def _show_message(self, text: str) -> None:
         self.banner.show_message(BannerKind.INFO, "A text message arrived.")

@@ -21,6 +21,7 @@ cannot deliver commands or timers meanwhile. Two things make up for it:
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import threading
 import traceback
@@ -34,6 +35,7 @@ from inlet.core.codes import TransferCode
 from inlet.core.errors import InletError
 from inlet.core.events import TransferFinished, TransferStarted
 
+from . import history
 from .coalesce import EventCoalescer
 from .model import RowSet
 from .qtcompat import emit
@@ -208,6 +210,13 @@ class ReceiveWorker(QObject):
             )
             return
         emit(self.folderInspected, inspect_folder(path))
+
+    @Slot(str, object)
+    def record_history(self, path: str, entry: object) -> None:
+        """Append a finished transfer to the history (a lost line is no reason to bother
+        anyone: the transfer itself is done)."""
+        with contextlib.suppress(OSError):
+            history.append(Path(path), entry)
 
     @Slot(str)
     def discard(self, folder: str) -> None:

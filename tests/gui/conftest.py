@@ -20,9 +20,11 @@ from inlet.core.events import (
 
 
 @pytest.fixture(autouse=True)
-def isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """No test reads or writes the real user's settings, whatever QSettings() it builds."""
+def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> Iterator[None]:
+    """No test reads or writes the real user's settings or data (the history), whatever
+    QSettings() it builds."""
     folder = tmp_path_factory.mktemp("qsettings")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
         QSettings.setPath(QSettings.Format.IniFormat, scope, str(folder))

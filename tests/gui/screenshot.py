@@ -10,7 +10,8 @@ Fusion's dark scheme) the dark palette:
 - ``window-THEME-failed.png``: a file that failed verification three times (its chunks are
   damaged on their way to disk, as a bad disk would) next to the verified ones;
 - ``window-THEME-interrupted.png``: the sender was killed mid-transfer; a new window on that
-  folder offers the interrupted transfer for Resume or Discard.
+  folder offers the interrupted transfer for Resume or Discard;
+- ``window-THEME-history.png``: the past transfers, those three among them.
 """
 
 from __future__ import annotations
@@ -99,7 +100,12 @@ class Session:
         self.sender = SenderProcess(sample)
         code = self.sender.start()
         settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
-        self.window = MainWindow(settings=settings, code=code, destination=str(dest))
+        self.window = MainWindow(
+            settings=settings,
+            code=code,
+            destination=str(dest),
+            history_path=tmp / "history.jsonl",
+        )
         self.window._confirm = lambda *args: True
         self.window.resize(1000, 520)
         self.window.show()
@@ -181,6 +187,22 @@ def interrupted(app: QApplication, tmp: Path, sample: Path, out: Path, theme: st
         again.close()
 
 
+def past_transfers(app: QApplication, tmp: Path, sample: Path, out: Path, theme: str) -> None:
+    session = Session(app, tmp, sample, tmp / "Backup")
+    try:
+        wait(app, lambda: (tmp / "history.jsonl").exists())
+        session.window.show_history()
+        dialog = session.window.history_dialog
+        assert dialog is not None
+        dialog.resize(900, 260)
+        settle(app)
+        dialog.grab().save(str(out / f"window-{theme}-history.png"))
+        print(out / f"window-{theme}-history.png")
+        dialog.close()
+    finally:
+        session.close()
+
+
 def dark_palette() -> QPalette:
     """A dark Fusion palette (the colour-scheme hint is ignored where no desktop theme runs)."""
     palette = QPalette()
@@ -215,6 +237,7 @@ def main(argv: list[str] | None = None) -> None:
         mid_transfer(app, Path(tmp), sample, out, theme)
         failed_row(app, Path(tmp), out, theme)
         interrupted(app, Path(tmp), sample, out, theme)
+        past_transfers(app, Path(tmp), sample, out, theme)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from inlet.gui.model import Column, RowAction
 from inlet.gui.transfer_view import NAME_SHARE
 from inlet.gui.window import MainWindow
 
-from .conftest import ScriptedReceiver, complete_all, started
+from .conftest import ScriptedReceiver, complete_all, record_opened, started
 from .test_what_it_shows import CODE, FILES, wait_for_folder
 
 
@@ -140,3 +140,22 @@ def test_status_colours_follow_a_dark_palette(qapp):
         text = status_colors(palette)
         for color in (text.done, text.failed):  # readable: far from the window's lightness
             assert abs(color.lightness() - window.lightness()) > 60
+
+
+@pytest.mark.timeout(30)
+def test_past_transfers_are_listed_with_open_folder(qtbot, make_window, tmp_path):
+    window, _ = make_window(code=CODE, destination=str(tmp_path))
+    record_opened(window)
+    wait_for_folder(qtbot, window, tmp_path)
+    receive(qtbot, window)
+    qtbot.waitUntil(lambda: window.history_path.exists(), timeout=10_000)
+    qtbot.mouseClick(window.history_button, Qt.MouseButton.LeftButton)
+    dialog = window.history_dialog
+    assert dialog is not None and dialog.isVisible()
+    item = dialog.tree.topLevelItem(0)
+    assert [item.text(c) for c in (1, 2, 3, 4, 5)] == [
+        "127.0.0.1", "3", "4.0 KB", str(tmp_path), "Received",
+    ]  # fmt: skip
+    qtbot.mouseClick(dialog.open_button, Qt.MouseButton.LeftButton)
+    assert [u.toLocalFile() for u in window.opened] == [str(tmp_path)]
+    dialog.close()
