@@ -53,7 +53,9 @@ def open_window(code: str | None = None, demo: bool = False) -> MainWindow | Non
             "a terminal to see what goes wrong.",
         )
         return None
-    window = MainWindow(code=session.code, destination=str(session.dest))
+    window = MainWindow(
+        code=session.code, destination=str(session.dest), remember_destination=False
+    )
     window.demo_session = session
     window.banner.show_message(
         BannerKind.INFO,

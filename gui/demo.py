@@ -2,8 +2,10 @@
 
 A local ``inlet send`` runs as a subprocess on loopback, offering a generated sample folder; the
 window opens with its code and a fresh destination filled in. The sample is chosen to show the
-window's features: subfolders, a larger file that takes a moment, an empty file, and a file that
-already exists in the destination so the overwrite toggle appears.
+window's features: subfolders, a large file that takes long enough to watch (it comes before
+the file that already exists, so that row's overwrite toggle can be flipped while it waits), an
+empty file, and a file that already exists in the destination. The demo's temporary folder is
+never remembered as the destination, and it is removed when the demo ends.
 """
 
 from __future__ import annotations
@@ -22,14 +24,18 @@ from inlet.core.launcher import cli_command
 SAMPLE_FOLDER = "inlet-sample"
 CONFLICT_NAME = "README.txt"  # also put into the destination beforehand
 CODE_PREFIX = "inlet receive "
+#: sent first (names are sent in order: "I" < "R"); written from one repeated random block
+LARGE_NAME = "Intro.mp4"
+LARGE_SIZE = 400_000_000
 
 
 class SenderStartError(RuntimeError):
     """The local sender did not print its code."""
 
 
-def make_sample(root: Path, seed: int = 1) -> Path:
-    """Write the sample folder under ``root`` and return it (about 4 MB)."""
+def make_sample(root: Path, seed: int = 1, large: int | None = None) -> Path:
+    """Write the sample folder under ``root`` and return it (about 4 MB and the large file)."""
+    large = LARGE_SIZE if large is None else large
     rng = random.Random(seed)
     folder = Path(root) / SAMPLE_FOLDER
     files = {
@@ -50,6 +56,11 @@ def make_sample(root: Path, seed: int = 1) -> Path:
         path = folder.joinpath(*name.split("/"))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
+    block = rng.randbytes(1 << 20)
+    with open(folder / LARGE_NAME, "wb") as out:
+        for _ in range(large // len(block)):
+            out.write(block)
+        out.write(block[: large % len(block)])
     return folder
 
 
@@ -152,15 +163,15 @@ class DemoSession:
     code: str
 
     def stop(self) -> None:
-        """Stop the sender and remove the sample; the received files stay to look at."""
+        """Stop the sender and remove the demo's temporary folder (sample and received files)."""
         self.sender.stop()
-        shutil.rmtree(self.root / "send", ignore_errors=True)
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_demo(root: Path | None = None) -> DemoSession:
+def start_demo(root: Path | None = None, large: int | None = None) -> DemoSession:
     """Make the sample, start the sender on loopback, prepare a fresh destination."""
     root = Path(root) if root else Path(tempfile.mkdtemp(prefix="inlet-demo-"))
-    sample = make_sample(root / "send")
+    sample = make_sample(root / "send", large=large)
     dest = root / "received"
     seed_destination(dest)
     sender = SenderProcess(sample)

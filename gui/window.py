@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         receiver_factory: ReceiverFactory | None = None,
         notifier: Notifier | None = None,
         history_path: Path | None = None,
+        remember_destination: bool = True,
     ) -> None:
         super().__init__()
         self.settings = settings if settings is not None else QSettings()
@@ -97,6 +98,8 @@ class MainWindow(QMainWindow):
         self._receiving_into: Path | None = None
         #: asks a person to confirm a step that loses data (a seam for tests)
         self._confirm = self._ask
+        #: False for the demo: its temporary folder must not become the next start's folder
+        self.remember_destination = remember_destination
         self.history_path = history_path if history_path is not None else history.default_path()
         self._code: TransferCode | None = None  # the code of the running (or last) receive
         self.history_dialog: history.HistoryDialog | None = None
@@ -256,7 +259,8 @@ class MainWindow(QMainWindow):
             return
         self._folder = info.folder
         self.form.confirm_destination(info.folder)
-        self.settings.setValue(SETTINGS_DESTINATION, str(info.folder))
+        if self.remember_destination:
+            self.settings.setValue(SETTINGS_DESTINATION, str(info.folder))
         if previous != info.folder and self.banner.kind == BannerKind.SUCCESS:
             self.banner.hide()  # "received into <the old folder>" no longer describes this one
         if info.error:  # a lock file that cannot be read

@@ -29,7 +29,8 @@ def test_inlet_code_opens_the_window_with_the_code(qtbot, restore_switch_interva
 
 
 @pytest.mark.timeout(60)
-def test_inlet_demo_fills_in_code_and_a_fresh_destination(qtbot):
+def test_inlet_demo_fills_in_code_and_a_fresh_destination(qtbot, monkeypatch):
+    monkeypatch.setattr("inlet.gui.demo.LARGE_SIZE", 1000)  # not 400 MB in a test
     window = app_module.open_window(demo=True)
     qtbot.addWidget(window)
     session = window.demo_session

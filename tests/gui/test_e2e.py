@@ -269,7 +269,7 @@ def test_a_wrong_code_is_explained_in_the_window(qtbot, window, senders, tmp_pat
 
 @pytest.mark.timeout(120)
 def test_the_demo_end_to_end(qtbot, settings, tmp_path):
-    session = start_demo(tmp_path)
+    session = start_demo(tmp_path, large=2_000_000)
     window = MainWindow(
         settings=settings, code=session.code, destination=str(session.dest),
         notifier=FakeNotifier(),
@@ -283,7 +283,7 @@ def test_the_demo_end_to_end(qtbot, settings, tmp_path):
         assert window.model.row(readme).conflict
         assert (session.dest / "inlet-sample" / "README_1.txt").exists()
         assert (session.dest / "inlet-sample" / "docs" / "empty.txt").stat().st_size == 0
-        assert window.model.counts()[0] == window.model.rowCount() == 7
+        assert window.model.counts()[0] == window.model.rowCount() == 8
     finally:
         window.shutdown()
         session.stop()
