@@ -519,7 +519,9 @@ class _Session:
                 incoming.name = name = checker.add(incoming.info.name)  # checked, normalized
                 if name in checker.collisions:
                     incoming.twin = checker.twin_name(name)
-                incoming.target, incoming.exists, incoming.has_part = resolver.resolve(
+                # (the full path is made again when needed: a string per file of a million
+                # is 85 MiB)
+                _, incoming.exists, incoming.has_part = resolver.resolve(
                     name, tuple(name.split("/")), incoming.twin
                 )
             except UnsafeNameError as err:
@@ -564,7 +566,7 @@ class _Session:
                 os.unlink(incoming.writer.part_file)  # an empty .part open_for_writing made
         assert self.lock is not None and incoming.named_earlier is not None
         self.lock.mark_completed(incoming.name, incoming.named_earlier, incoming.name)
-        incoming.already_here(incoming.named_earlier, str(incoming.target))
+        incoming.already_here(incoming.named_earlier, self._full_path(incoming))
         self.receiver._emit(FileProgress(incoming.name, incoming.info.size, incoming.info.size))
 
     def _new_writer(
@@ -582,9 +584,13 @@ class _Session:
         )
         return writer
 
+    def _full_path(self, incoming: IncomingFile) -> str:
+        assert self.destination is not None
+        return os.fspath(self.destination.path(incoming.lands_at))
+
     def _writer(self, incoming: IncomingFile) -> FileWriter:
         return FileWriter(
-            str(incoming.target),
+            self._full_path(incoming),
             incoming.info.size,
             incoming.info.offset,
             lock_manager=self.lock,

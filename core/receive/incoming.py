@@ -49,11 +49,10 @@ class IncomingFile:
     name: str  # normalized (the lock key)
     record: ReceivedFile
     writer: FileWriter | None = None
-    target: str | None = None  # where it lands (full path, for showing; checked by the resolver)
     #: where it lands relative to the destination, when that is not ``name`` (a name the folder
     #: considers the same as an earlier file's: kept apart as ``name_1.ext`` from the start)
     twin: str | None = None
-    exists: bool = False  # something stood at ``target`` when the list arrived
+    exists: bool = False  # something stood where it lands when the list arrived
     has_part: bool = False  # a ``.part`` stood beside it
     refused: str | None = None  # unsafe name etc.: bytes are consumed and dropped
     already_done: bool = False  # completed in an earlier session and proven still here
