@@ -42,7 +42,7 @@ from .events import (
     TransferFinished,
     TransferStarted,
 )
-from .lock import TransferLockManager
+from .lock import TransferLockManager, file_proof
 from .paths import LOCK_FILENAME, DestinationResolver, FileListChecker
 from .peertext import safe_text
 from .receive.incoming import IncomingFile, ReceivedFile
@@ -561,11 +561,21 @@ class _Session:
 
     def _keep_named_earlier(self, incoming: IncomingFile) -> None:
         """The sender vouched for the file an earlier session named: record it as done."""
+        assert self.destination is not None
         if incoming.writer is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(incoming.writer.part_file)  # an empty .part open_for_writing made
+            with contextlib.suppress(OSError):  # an empty .part open_for_writing made
+                self.destination.unlink(incoming.writer.part_rel)
         assert self.lock is not None and incoming.named_earlier is not None
-        self.lock.mark_completed(incoming.name, incoming.named_earlier, incoming.name)
+        try:
+            st = self.destination.lstat(incoming.lands_at)
+        except OSError:
+            st = None
+        self.lock.mark_completed(
+            incoming.name,
+            incoming.named_earlier,
+            incoming.lands_at,
+            proof=file_proof(st) if st is not None else None,
+        )
         incoming.already_here(incoming.named_earlier, self._full_path(incoming))
         self.receiver._emit(FileProgress(incoming.name, incoming.info.size, incoming.info.size))
 
