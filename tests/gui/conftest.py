@@ -95,11 +95,10 @@ def started(*files: tuple[str, int], **kwargs) -> TransferStarted:
 
 
 def complete_all(files: list[tuple[str, int]], dest: Path | None = None):
-    """A script receiving ``files`` in order, ending well."""
+    """A script receiving ``files`` in order, ending well: the events the real receiver emits
+    for a fresh transfer (pinned by tests/gui/test_contract.py)."""
 
     def script(r: ScriptedReceiver) -> None:
-        for name, _ in files:
-            r.emit(FileStatusChanged(name, FileStatus.PENDING))
         r.emit(started(*files))
         for name, size in files:
             r.emit(FileStatusChanged(name, FileStatus.IN_PROGRESS, FileStatus.PENDING))
