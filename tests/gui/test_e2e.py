@@ -19,9 +19,9 @@ from inlet.gui.model import Column, RowState
 from inlet.gui.widgets import BannerKind
 from inlet.gui.window import MainWindow
 
-from .conftest import record_opened
+from .conftest import RecordingNotifier, record_opened
 from .test_responsive import COUNT, GuiWork
-from .test_window import FakeNotifier, drop
+from .test_window import drop
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def senders():
 
 @pytest.fixture
 def window(qtbot, settings):
-    win = MainWindow(settings=settings, notifier=FakeNotifier())
+    win = MainWindow(settings=settings, notifier=RecordingNotifier())
     record_opened(win)
     win._confirm = lambda *args: True
     qtbot.addWidget(win)
@@ -223,7 +223,7 @@ def test_an_interrupted_transfer_is_listed_and_resumed_after_a_restart(
     assert window.banner.kind == BannerKind.ERROR and window.banner.text()
     assert window.banner.resume_button.isVisibleTo(window)
     # a fresh window (as after a restart) finds the interrupted transfer in the folder
-    again = MainWindow(settings=settings, notifier=FakeNotifier())
+    again = MainWindow(settings=settings, notifier=RecordingNotifier())
     qtbot.addWidget(again)
     try:
         qtbot.waitUntil(lambda: again.banner.resume_button.isVisibleTo(again), timeout=10_000)
@@ -272,7 +272,7 @@ def test_the_demo_end_to_end(qtbot, settings, tmp_path):
     session = start_demo(tmp_path, large=2_000_000)
     window = MainWindow(
         settings=settings, code=session.code, destination=str(session.dest),
-        notifier=FakeNotifier(),
+        notifier=RecordingNotifier(),
     )  # fmt: skip
     qtbot.addWidget(window)
     try:

@@ -19,6 +19,7 @@ from inlet.gui.window import SETTINGS_DESTINATION, MainWindow
 
 from .conftest import (
     ReceiverFactory,
+    RecordingNotifier,
     ScriptedReceiver,
     block_until_cancelled,
     complete_all,
@@ -30,32 +31,17 @@ CODE = "127.0.0.1:4242:ocean-tiger-piano-ruby"
 FILES = [("photos/a.jpg", 1000), ("photos/b.jpg", 3000), ("notes/todo.txt", 10)]
 
 
-class FakeNotifier:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str, bool]] = []
-
-    def notify(self, title: str, text: str, ok: bool = True) -> None:
-        self.sent.append((title, text, ok))
-
-
 @pytest.fixture
-def make_window(qtbot, settings):
-    windows: list[MainWindow] = []
+def make_window(make_window):
+    """The suite's windows (tests/gui/conftest.py) receiving FILES, with the folders they
+    open recorded instead of opened."""
 
     def make(script=None, **kwargs) -> tuple[MainWindow, ReceiverFactory]:
-        factory = ReceiverFactory(script or complete_all(FILES))
-        kwargs.setdefault("settings", settings)
-        kwargs.setdefault("notifier", FakeNotifier())
-        window = MainWindow(receiver_factory=factory, **kwargs)
+        window, factory = make_window(script or complete_all(FILES), **kwargs)
         record_opened(window)
-        window._confirm = lambda *args: True  # a modal question would block the test
-        qtbot.addWidget(window)
-        windows.append(window)
         return window, factory
 
-    yield make
-    for window in windows:
-        window.shutdown()
+    return make
 
 
 def wait_for_folder(qtbot, window: MainWindow, folder: Path) -> None:
@@ -225,7 +211,7 @@ def test_an_error_is_shown_in_the_window_with_resume(qtbot, make_window, tmp_pat
         r.emit(started(*FILES))
         r.emit(TransferFinished(ok=False, error=error, resumable=True))
 
-    notifier = FakeNotifier()
+    notifier = RecordingNotifier()
     window, factory = make_window(script, code=CODE, destination=str(tmp_path), notifier=notifier)
     wait_for_folder(qtbot, window, tmp_path)
     finished = receive(qtbot, window)
@@ -421,7 +407,7 @@ def test_closing_the_window_cancels_and_stops_the_worker(qtbot, make_window, tmp
 
 @pytest.mark.timeout(30)
 def test_no_notification_while_the_window_is_in_front(qtbot, make_window, tmp_path):
-    notifier = FakeNotifier()
+    notifier = RecordingNotifier()
     window, _ = make_window(code=CODE, destination=str(tmp_path), notifier=notifier)
     window.show()
     window.activateWindow()
