@@ -60,7 +60,7 @@ def open_window(code: str | None = None, demo: bool = False) -> MainWindow | Non
     window.banner.show_message(
         BannerKind.INFO,
         "Demo: a sender on this computer offers a sample folder. Press Receive. "
-        "One file already exists here, so its row shows an Overwrite box.",
+        "One file already exists here, so its row shows a Replace box.",
     )
     print(f"inlet demo: receiving into {session.dest}", file=sys.stderr)
     return window
