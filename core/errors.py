@@ -6,6 +6,18 @@ Every error Inlet shows a person derives from `InletError`: `str(err)` is the wh
 
 from __future__ import annotations
 
+import errno
+
+#: errno values that mean "no room left": the transfer must stop, with its state kept.
+DISK_FULL_ERRNOS = frozenset(
+    e for e in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG) if e is not None
+)
+
+
+def is_disk_full(err: OSError) -> bool:
+    """True when ``err`` means the disk (or quota, or file size limit) has no room left."""
+    return err.errno in DISK_FULL_ERRNOS
+
 
 class InletError(Exception):
     """Base of every user-facing error: a message plus a hint on what to do next."""

@@ -21,86 +21,43 @@ partial length is journaled only after the ``.part`` bytes it claims were fsynce
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import functools
 import hashlib
-import itertools
 import os
-import secrets
 import stat
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from .errors import DiskFullError, LockFileError, UnsafeNameError
+from .errors import DiskFullError, LockFileError, UnsafeNameError, is_disk_full
 from .events import FileInfo, FileStatus, FileStatusChanged
-from .paths import (
-    JOURNAL_FILENAME,
-    LOCK_FILENAME,
-    is_suffixed_twin,
-    normalized_name,
-    part_name,
-)
-from .store.destination import (
-    Destination,
-    EscapeError,
-    NotRegularFileError,
-    SharedFileError,
-)
+from .paths import JOURNAL_FILENAME, LOCK_FILENAME, normalized_name, part_name
+from .receive.resume import ResumePlan, carried_entry, plan_resume
+from .store.destination import Destination
 from .store.durable import SyncClock
 from .store.lockfile import (
     ENCODE,
     HEX64,
     LOCK_VERSION,
     STATUSES,
-    LoadedState,
     encode_entries,
     encode_pending_entries,
-    joined,
-    journal_header,
     lower,
-    parse_json,
     parse_time,
-    replay_journal,
-    validate_snapshot,
 )
-
-LOCK_TMP = LOCK_FILENAME + ".tmp"
+from .store.lockstore import JournalGone, LockStore, disk_full_message
 
 STALE_AFTER = timedelta(hours=24)
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
-#: errno values that mean "no room left": the transfer must stop, with its state kept.
-DISK_FULL_ERRNOS = frozenset(
-    e for e in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG) if e is not None
-)
-
 # ASCII output: names with any code point (even a lone surrogate a hostile peer can send as
 # "\ud800" in its JSON) still encode, and the files stay valid UTF-8 for ftransfer.
 _ACTIVE = (FileStatus.PENDING, FileStatus.IN_PROGRESS)
-_fdatasync = getattr(os, "fdatasync", os.fsync)  # macOS and Windows have no fdatasync
-_BINARY = getattr(os, "O_BINARY", 0)
 
 Listener = Callable[[FileStatusChanged], None]
 FileList = Iterable[FileInfo | tuple[str, int]]
-
-
-def is_disk_full(err: OSError) -> bool:
-    """True when ``err`` means the disk (or quota, or file size limit) has no room left."""
-    return err.errno in DISK_FULL_ERRNOS
-
-
-class ResumeAction(StrEnum):
-    """What to do with one incoming file, given the resume state found on disk."""
-
-    SKIP = "completed"  # verified and under its final name already
-    CONTINUE = "partial"  # keep a verified prefix of the .part, receive the rest
-    FRESH = "fresh"  # receive it from byte 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,88 +73,6 @@ class LockEntry:
     last_modified: str | None
     reason: str | None = None
     final_path: str | None = None
-
-
-@dataclass(slots=True)
-class ResumeEntry:
-    """The plan for one incoming file; ``held_bytes``/``prefix_sha256`` describe the kept prefix.
-
-    Read-only by convention: not frozen, because one is built per incoming file and a frozen
-    dataclass costs three times as much to build (100,000 files: 0.1 s instead of 0.03 s).
-    """
-
-    name: str
-    size: int
-    action: ResumeAction
-    held_bytes: int = 0
-    prefix_sha256: str | None = None
-    original_sha256: str | None = None
-    final_path: str | None = None
-    why: str = ""  # why a file that had some state starts fresh (empty otherwise)
-    proof: list[int] | None = None  # `file_proof` of a completed file, checked at planning
-
-    @property
-    def completed(self) -> bool:
-        return self.action is ResumeAction.SKIP
-
-    @property
-    def held(self) -> int:
-        """Bytes already held: the whole file when skipped, else the verified prefix."""
-        return self.held_bytes
-
-    @property
-    def sha256(self) -> str | None:
-        """The whole file's SHA-256 when it is already complete."""
-        return self.original_sha256
-
-
-@dataclass(frozen=True)
-class ResumePlan:
-    """Every incoming file sorted into skip / continue / fresh, in the sender's order."""
-
-    entries: Mapping[str, ResumeEntry]
-    session_id: str | None = None  # the interrupted session this plan continues, if any
-
-    def __iter__(self) -> Iterator[ResumeEntry]:
-        return iter(self.entries.values())
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def __getitem__(self, name: str) -> ResumeEntry:
-        return self.entries[name]
-
-    def get(self, name: str, default: ResumeEntry | None = None) -> ResumeEntry | None:
-        return self.entries.get(name, default)
-
-    def _with(self, action: ResumeAction) -> list[ResumeEntry]:
-        return [e for e in self.entries.values() if e.action is action]
-
-    @property
-    def completed(self) -> list[ResumeEntry]:
-        return self._with(ResumeAction.SKIP)
-
-    @property
-    def partial(self) -> list[ResumeEntry]:
-        return self._with(ResumeAction.CONTINUE)
-
-    @property
-    def fresh(self) -> list[ResumeEntry]:
-        return self._with(ResumeAction.FRESH)
-
-    @functools.cached_property
-    def is_resume(self) -> bool:
-        """True when at least one file keeps something from the interrupted transfer."""
-        return any(e.action is not ResumeAction.FRESH for e in self.entries.values())
-
-    def held(self) -> dict[str, int]:
-        """Bytes already held per file (whole size when skipped); zero entries omitted."""
-        out: dict[str, int] = {}
-        for e in self.entries.values():
-            n = e.size if e.action is ResumeAction.SKIP else e.held_bytes
-            if n:
-                out[e.name] = n
-        return out
 
 
 @dataclass(frozen=True)
@@ -269,7 +144,7 @@ class TransferLockManager:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.dest_dir = Path(dest_dir)
-        self._destination = destination
+        self._store = LockStore(self.dest_dir, destination=destination, durable=durable)
         self.listener = listener
         self.batch_size = batch_size
         self.sync_batch = max(1, sync_batch) if sync_batch is not None else batch_size
@@ -284,11 +159,7 @@ class TransferLockManager:
         self._header: dict[str, Any] | None = None  # None: no lock loaded or created
         self._dirty: dict[str, None] = {}  # ordered set of names changed since the last write
         self._unsynced_parts: dict[str, str] = {}  # .part files whose new length is unsynced
-        self._generation = ""
-        self._snapshot_bytes = 0
-        self._journal_bytes = 0
         self._must_compact = False  # the journal on disk does not continue our snapshot
-        self._journal_unsynced = False  # lines were appended since the journal's last sync
         self._timestamp: datetime | None = None
         self._last_flush = clock()
         self.stale = False  # set by load() when it ignored a lock older than stale_after
@@ -300,9 +171,7 @@ class TransferLockManager:
     def destination(self) -> Destination:
         """The gatekeeper of ``dest_dir``: every read and write of the lock goes through it
         (opened on first use; FileNotFoundError while the folder does not exist)."""
-        if self._destination is None:
-            self._destination = Destination(self.dest_dir)
-        return self._destination
+        return self._store.destination
 
     @property
     def sync_clock(self) -> SyncClock:
@@ -419,7 +288,7 @@ class TransferLockManager:
         or inconsistent. Never raises anything else on garbage.
         """
         self._reset_memory()
-        state = self._read_state()
+        state = self._store.read()
         if state is None:
             return False
         if self._now() - state.timestamp > self.stale_after:
@@ -428,88 +297,14 @@ class TransferLockManager:
         self._header = state.header
         self._files = state.files
         self._timestamp = state.timestamp
-        self._generation = state.generation
-        self._journal_bytes = state.journal_valid_bytes
         self._must_compact = not state.journal_matched
-        self._snapshot_bytes = _file_size(self.destination, LOCK_FILENAME)
         self.load_notes = state.notes
         self._last_flush = self._clock()
         return True
 
     def plan_resume(self, files: FileList) -> ResumePlan:
-        """Sort the incoming ``files`` (name, size) against the loaded lock.
-
-        Completed with the same size and still present under its final name: skip. In progress
-        (or pending) with a recorded length and prefix hash and the same size: continue from that
-        verified prefix. Everything else (unknown, size changed, failed, no hash): fresh.
-        """
-        pairs = _pair_list(files)
-        if not self._files:  # nothing to resume: the common case, kept cheap
-            fresh = ResumeAction.FRESH
-            entries = {name: ResumeEntry(name, size, fresh) for name, size in pairs}
-        else:
-            entries = {name: self._plan_one(name, size) for name, size in pairs}
-        return ResumePlan(entries=entries, session_id=self.session_id)
-
-    def _plan_one(self, name: str, size: int) -> ResumeEntry:
-        e = self._files.get(name)
-        if e is None:
-            return ResumeEntry(name, size, ResumeAction.FRESH)
-        if e["size"] != size:
-            why = f"its size changed from {e['size']} to {size} bytes"
-            return ResumeEntry(name, size, ResumeAction.FRESH, why=why)
-        status = e["status"]
-        if status == FileStatus.COMPLETED:
-            final = e.get("final_path") or name
-            why = self._unproven(name, final, e)
-            if why is None:
-                return ResumeEntry(
-                    name,
-                    size,
-                    ResumeAction.SKIP,
-                    held_bytes=size,
-                    original_sha256=e.get("original_hash"),
-                    final_path=final,
-                    proof=e.get("proof"),
-                )
-            return ResumeEntry(name, size, ResumeAction.FRESH, why=why)
-        if status == FileStatus.FAILED:
-            return ResumeEntry(name, size, ResumeAction.FRESH, why="it failed last time")
-        held, prefix = e["transferred_bytes"], e.get("partial_hash")
-        if held > 0 and prefix:
-            return ResumeEntry(
-                name,
-                size,
-                ResumeAction.CONTINUE,
-                held_bytes=held,
-                prefix_sha256=prefix,
-                original_sha256=e.get("original_hash"),
-            )
-        return ResumeEntry(name, size, ResumeAction.FRESH)
-
-    def _unproven(self, name: str, final: str, e: dict[str, Any]) -> str | None:
-        """Why a "completed" entry cannot be trusted now (None: its bytes are proven).
-
-        The lock on disk is input like any other: its final path must be a name Inlet gives
-        this file, and the file there must still be the one Inlet named (size, mtime, inode
-        and device as recorded then) or hash to the recorded SHA-256 now."""
-        if not is_suffixed_twin(final, name):
-            return f"the lock names {final!r} as its final path, which is not a name of it"
-        original = e.get("original_hash")
-        if original is None:
-            return "the lock records no hash for it"
-        try:
-            st = self.destination.lstat(final)
-        except OSError:
-            st = None
-        if st is None or not stat.S_ISREG(st.st_mode) or st.st_size != e["size"]:
-            return f"{final} is gone or changed"
-        if e.get("proof") == file_proof(st):
-            return None
-        if self.destination.sha256(final) == original:
-            e["proof"] = file_proof(st)
-            return None
-        return f"{final} holds other bytes than the ones received"
+        """Sort the incoming ``files`` (name, size) against the loaded lock: `plan_resume`."""
+        return plan_resume(_pair_list(files), self._files, self.destination, self.session_id)
 
     # ----------------------------------------------------------------- create / start
     def create(self, files: FileList, sender_ip: str, plan: ResumePlan | None = None) -> None:
@@ -539,7 +334,7 @@ class TransferLockManager:
                 for name, size in pairs
             }
         else:
-            new_files = {name: self._carried_entry(name, size, plan, stamp) for name, size in pairs}
+            new_files = {name: carried_entry(name, size, plan, stamp) for name, size in pairs}
         if len(new_files) != len(pairs):
             raise ValueError("the file list names a file twice")
         session = plan.session_id if plan is not None and plan.session_id else None
@@ -556,41 +351,7 @@ class TransferLockManager:
         self._dirty.clear()
         self._unsynced_parts.clear()
         self._compact(stamp, files_json)
-        self._sync_dir()
-
-    def _carried_entry(
-        self, name: str, size: int, plan: ResumePlan | None, stamp: str
-    ) -> dict[str, Any]:
-        entry: dict[str, Any] = {
-            "status": FileStatus.PENDING,
-            "size": size,
-            "transferred_bytes": 0,
-            "partial_hash": None,
-            "original_hash": None,
-            "last_modified": stamp,
-        }
-        planned = plan.entries.get(name) if plan is not None else None
-        if planned is None or planned.size != size:
-            return entry
-        if planned.action is ResumeAction.SKIP:
-            entry.update(
-                status=FileStatus.COMPLETED,
-                transferred_bytes=size,
-                partial_hash=planned.original_sha256,
-                original_hash=planned.original_sha256,
-            )
-            if planned.final_path and planned.final_path != name:
-                entry["final_path"] = planned.final_path
-            if planned.proof is not None:
-                entry["proof"] = planned.proof
-        elif planned.action is ResumeAction.CONTINUE:
-            entry.update(
-                status=FileStatus.IN_PROGRESS,
-                transferred_bytes=planned.held_bytes,
-                partial_hash=planned.prefix_sha256,
-                original_hash=planned.original_sha256,
-            )
-        return entry
+        self._store.sync_folder()
 
     def start(self, files: FileList, sender_ip: str) -> ResumePlan:
         """Load any interrupted lock, plan the resume of ``files`` and write the new lock."""
@@ -785,12 +546,12 @@ class TransferLockManager:
                 e.get("proof"),
             )
         if not batch:
-            if durable and self._journal_unsynced:
+            if durable and self._store.journal_unsynced:
                 self._append_journal(b"", sync=True)
             return
         data = (ENCODE({"t": stamp, "batch": batch}) + "\n").encode("utf-8")
-        limit = max(self._snapshot_bytes, self.compact_min_bytes)
-        if self._must_compact or self._journal_bytes + len(data) > limit:
+        limit = max(self._store.snapshot_bytes, self.compact_min_bytes)
+        if self._must_compact or self._store.journal_bytes + len(data) > limit:
             if not durable:
                 self._sync_parts()  # the snapshot records every entry, held back or not
             self._compact(stamp)
@@ -813,102 +574,33 @@ class TransferLockManager:
             by_path = {path: name for name, path in self._unsynced_parts.items()}
             for path, err in self.sync_clock.sync_files(list(self._unsynced_parts.values())):
                 if is_disk_full(err):
-                    raise DiskFullError(_disk_full_message(self.dest_dir)) from err
+                    raise DiskFullError(disk_full_message(self.dest_dir)) from err
                 # The bytes cannot be vouched for: record nothing held rather than a lie.
                 e = self._files[by_path[path]]
                 e["transferred_bytes"], e["partial_hash"] = 0, None
         self._unsynced_parts.clear()
 
     def _append_journal(self, data: bytes, *, sync: bool) -> None:
-        dest = self.destination
-        dest.check_present()
         try:
-            fd = dest.open(JOURNAL_FILENAME, os.O_WRONLY | os.O_APPEND, single_link=True)
-        except (FileNotFoundError, NotRegularFileError, EscapeError, SharedFileError):
-            # deleted, or replaced by something else: fall back to a full snapshot
+            self._store.append(data, sync=sync)
+        except JournalGone:  # deleted, or replaced by something else: a full snapshot instead
             self._sync_parts()
             self._compact(self._stamp())
             self._dirty.clear()
-            return
-        except OSError as err:
-            raise self._write_error(err) from err
-        try:
-            if os.lseek(fd, 0, os.SEEK_END) != self._journal_bytes:
-                os.ftruncate(fd, self._journal_bytes)  # drop a torn tail before appending
-            _write_all(fd, data)
-            if sync and self.durable:
-                _fdatasync(fd)
-        except OSError as err:
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, self._journal_bytes)
-            raise self._write_error(err) from err
-        finally:
-            os.close(fd)
-        self._journal_bytes += len(data)
-        self._journal_unsynced = not sync
 
     def _compact(self, stamp: str, files_json: Iterable[str] | None = None) -> None:
-        """Rewrite the snapshot (temp file, fsync, replace), then start an empty journal.
+        """Rewrite the snapshot with every entry and start an empty journal.
 
-        ``files_json``: the members of the ``files`` object already encoded, in pieces
-        (``create`` has a faster way). The snapshot is written piece by piece: for 100,000
-        files one string of it, its concatenation and its bytes were ~50 MiB at once.
+        ``files_json``: the entries already encoded, in pieces (``create`` has a faster way).
         """
         assert self._header is not None
-        generation = secrets.token_hex(8)
         header = dict(self._header, timestamp=stamp)
-        header["inlet"] = {"format": 1, "journal": generation}
         if files_json is None:
             files_json = encode_entries(self._files)
-        dest = self.destination
-        dest.check_present()
-        written = 0
-        try:
-            fd = dest.create(LOCK_TMP, replace=True)
-            try:
-                opening = ENCODE(header)[:-1] + ',"files":{'
-                for piece in itertools.chain((opening,), joined(files_json), ("}}",)):
-                    data = piece.encode("utf-8")
-                    _write_all(fd, data)
-                    written += len(data)
-                if self.durable:
-                    os.fsync(fd)
-            finally:
-                os.close(fd)
-            dest.rename(LOCK_TMP, LOCK_FILENAME, replace=True)
-            self._sync_dir()
-            journal_head = journal_header(header["session_id"], generation)
-            fd = dest.create(JOURNAL_FILENAME, replace=True)
-            try:
-                _write_all(fd, journal_head)
-                if self.durable:
-                    _fdatasync(fd)
-            finally:
-                os.close(fd)
-        except OSError as err:
-            with contextlib.suppress(OSError):
-                dest.unlink(LOCK_TMP)
-            raise self._write_error(err) from err
-        del header["inlet"]
+        self._store.write_snapshot(header, files_json)
         self._header = header
         self._timestamp = parse_time(stamp)
-        self._generation = generation
-        self._must_compact = self._journal_unsynced = False
-        self._snapshot_bytes = written
-        self._journal_bytes = len(journal_head)
-
-    def _write_error(self, err: OSError) -> Exception:
-        if is_disk_full(err):
-            return DiskFullError(_disk_full_message(self.dest_dir))
-        return LockFileError(
-            f"Inlet could not write its resume state in {self.dest_dir}: {err.strerror or err}.",
-            hint="Check that you can write to the destination folder.",
-        )
-
-    def _sync_dir(self) -> None:
-        """Make a rename durable (POSIX); Windows cannot open a folder, and needs no such step."""
-        if self.durable:
-            self.destination.sync_folder()
+        self._must_compact = False
 
     def _stamp(self) -> str:
         return self._now().isoformat()
@@ -931,7 +623,7 @@ class TransferLockManager:
 
     def remove(self) -> None:
         """Delete lock and journal after a fully successful transfer."""
-        self.destination.unlink_all((LOCK_FILENAME, JOURNAL_FILENAME, LOCK_TMP))
+        self._store.remove()
         self._reset_memory()
 
     def discard(self) -> list[Path]:
@@ -944,7 +636,7 @@ class TransferLockManager:
         names: list[str] = list(self._files)
         if not names:
             try:
-                state = self._read_state()
+                state = self._store.read()
             except LockFileError:
                 state = None
             names = list(state.files) if state else []
@@ -966,77 +658,13 @@ class TransferLockManager:
         self._header = None
         self._dirty.clear()
         self._unsynced_parts.clear()
-        self._generation = ""
-        self._snapshot_bytes = self._journal_bytes = 0
+        self._store.forget()
         self._must_compact = False
         self._timestamp = None
         self.stale = False
         self.load_notes = []
 
-    # ----------------------------------------------------------------- reading
-    def _read_state(self) -> LoadedState | None:
-        """Parse and validate snapshot + journal; None when there is no lock file."""
-        try:
-            raw = self.destination.read_bytes(LOCK_FILENAME)
-        except FileNotFoundError:
-            return None
-        except (NotRegularFileError, EscapeError) as err:
-            raise LockFileError(
-                f"{LOCK_FILENAME} is not a regular file (a symlink or a device?).",
-                hint="Discard the interrupted transfer, or choose another folder.",
-            ) from err
-        except OSError as err:
-            raise LockFileError(f"{LOCK_FILENAME} cannot be read: {err.strerror or err}.") from err
-        doc = parse_json(raw, LOCK_FILENAME)
-        header, files, stamp = validate_snapshot(doc)
-        extras = doc.get("inlet")
-        generation = extras.get("journal") if isinstance(extras, dict) else None
-        state = LoadedState(header=header, files=files, timestamp=stamp)
-        if isinstance(generation, str) and generation:
-            state.generation = generation
-            self._replay_journal(state, header["session_id"], generation)
-        return state
-
-    def _replay_journal(self, state: LoadedState, session_id: str, generation: str) -> None:
-        try:
-            raw = self.destination.read_bytes(JOURNAL_FILENAME)
-        except FileNotFoundError:
-            return
-        except (NotRegularFileError, EscapeError):
-            state.notes.append("ignored a journal that is not a regular file")
-            return
-        except OSError as err:
-            raise LockFileError(
-                f"{JOURNAL_FILENAME} cannot be read: {err.strerror or err}."
-            ) from err
-        replay_journal(raw, state, session_id, generation)
-
 
 # --------------------------------------------------------------------- helpers
 def _pair_list(files: FileList) -> list[tuple[str, int]]:
     return [(f.name, f.size) if isinstance(f, FileInfo) else (f[0], f[1]) for f in files]
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        n = os.write(fd, view)
-        view = view[n:]
-
-
-def _file_size(dest: Destination, rel: str) -> int:
-    try:
-        st = dest.lstat(rel)
-    except OSError:
-        return 0
-    return st.st_size if st is not None else 0
-
-
-def file_proof(st: os.stat_result) -> list[int]:
-    """What identifies the file Inlet named, so a resume can trust it without reading it:
-    size, mtime (ns), inode, device. Any write or replacement changes one of them."""
-    return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev]
-
-
-def _disk_full_message(dest_dir: Path) -> str:
-    return f"The disk holding {dest_dir} is full; the transfer stopped."

@@ -42,13 +42,14 @@ from .events import (
     TransferFinished,
     TransferStarted,
 )
-from .lock import TransferLockManager, file_proof
+from .lock import TransferLockManager
 from .paths import LOCK_FILENAME, DestinationResolver, FileListChecker
 from .peertext import safe_text
 from .receive.incoming import IncomingFile, ReceivedFile
 from .store.destination import Destination
 from .store.folding import NameFolding
 from .store.groupcommit import GroupCommit
+from .store.lockfile import file_proof
 from .writer import FileWriter
 
 RECV_BUFFER = 1 << 20  # the most read from the socket at once (straight into the wire's buffer)

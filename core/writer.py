@@ -43,9 +43,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import DiskFullError
+from .errors import DiskFullError, is_disk_full
 from .events import FileStatus
-from .lock import file_proof, is_disk_full
 from .paths import WARNINGS_LOG, part_name, suffixed_name
 from .peertext import safe_text
 from .store.destination import (
@@ -55,6 +54,7 @@ from .store.destination import (
     NotRegularFileError,
     SharedFileError,
 )
+from .store.lockfile import file_proof
 
 if TYPE_CHECKING:
     from .lock import TransferLockManager

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -301,3 +302,9 @@ def validate_journal_batch(
 def lower(hex_digest: str) -> str:
     """Lower case without a copy when it is already (every file keeps a hash or two)."""
     return hex_digest if hex_digest.islower() else hex_digest.lower()
+
+
+def file_proof(st: os.stat_result) -> list[int]:
+    """What identifies the file Inlet named, so a resume can trust it without reading it:
+    size, mtime (ns), inode, device. Any write or replacement changes one of them."""
+    return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev]

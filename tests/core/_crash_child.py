@@ -18,7 +18,8 @@ import random
 import sys
 from pathlib import Path
 
-from inlet.core.lock import ResumeAction, TransferLockManager
+from inlet.core.lock import TransferLockManager
+from inlet.core.receive.resume import ResumeAction
 from inlet.core.writer import FileWriter
 
 FILES = [

@@ -15,16 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inlet.core import lock as lock_module
 from inlet.core.errors import DiskFullError, LockFileError
 from inlet.core.events import FileInfo, FileStatus, FileStatusChanged
-from inlet.core.lock import (
-    EMPTY_SHA256,
-    LockSummary,
-    ResumeAction,
-    TransferLockManager,
-)
+from inlet.core.lock import EMPTY_SHA256, LockSummary, TransferLockManager
 from inlet.core.paths import JOURNAL_FILENAME, LOCK_FILENAME
+from inlet.core.receive.resume import ResumeAction
+from inlet.core.store import lockstore
 
 T0 = datetime(2024, 5, 1, 12, 0, 0)
 H1 = hashlib.sha256(b"one").hexdigest()
@@ -187,13 +183,13 @@ def test_bookkeeping_bytes_grow_linearly_with_the_file_count(
 ) -> None:
     """ftransfer rewrote the whole lock per batch (quadratic); 4x the files must cost ~4x."""
     written = {"n": 0}
-    real = lock_module._write_all
+    real = lockstore._write_all
 
     def counting(fd: int, data: bytes) -> None:
         written["n"] += len(data)
         real(fd, data)
 
-    monkeypatch.setattr(lock_module, "_write_all", counting)
+    monkeypatch.setattr(lockstore, "_write_all", counting)
 
     def run(count: int) -> int:
         written["n"] = 0
@@ -557,8 +553,8 @@ def test_count_batches_count_distinct_entries_and_hold_back_unsynced_progress(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     syncs: list[int] = []
-    real = lock_module._fdatasync
-    monkeypatch.setattr(lock_module, "_fdatasync", lambda fd: (syncs.append(fd), real(fd)))
+    real = lockstore._fdatasync
+    monkeypatch.setattr(lockstore, "_fdatasync", lambda fd: (syncs.append(fd), real(fd)))
     lock = manager(tmp_path, batch_size=3, durable=True)
     names = [f"f{i}" for i in range(5)]
     lock.create([(n, 100) for n in names], "ip")
@@ -599,7 +595,7 @@ def test_flush_syncs_lines_appended_without_sync(
     lock = manager(tmp_path, batch_size=1, durable=True)
     lock.create(FILES, "ip")
     syncs: list[int] = []
-    monkeypatch.setattr(lock_module, "_fdatasync", syncs.append)
+    monkeypatch.setattr(lockstore, "_fdatasync", syncs.append)
     lock.mark_completed("a.txt", H1)  # written at once, not synced
     assert reload(tmp_path).entry("a.txt").status is FileStatus.COMPLETED and syncs == []
     lock.flush()  # nothing pending, but the journal still needs its sync
@@ -653,7 +649,7 @@ def test_part_bytes_are_synced_before_the_lock_records_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     order: list[tuple[str, str]] = []
-    real_fsync, real_datasync = os.fsync, lock_module._fdatasync
+    real_fsync, real_datasync = os.fsync, lockstore._fdatasync
 
     def spy_fsync(fd: int) -> None:
         order.append(("fsync", fd_path(fd)))
@@ -669,7 +665,7 @@ def test_part_bytes_are_synced_before_the_lock_records_them(
     part.parent.mkdir()
     part.write_bytes(b"x" * 700)
     monkeypatch.setattr(os, "fsync", spy_fsync)
-    monkeypatch.setattr(lock_module, "_fdatasync", spy_datasync)
+    monkeypatch.setattr(lockstore, "_fdatasync", spy_datasync)
     lock.update_progress("dir/b.bin", 700, H1)
     lock.flush()
     synced = [i for i, (kind, what) in enumerate(order) if kind == "fsync" and what == str(part)]
@@ -705,18 +701,18 @@ def test_disk_full_while_appending_keeps_state_for_a_later_flush(
     lock.create(FILES, "ip")
     journal = tmp_path / JOURNAL_FILENAME
     size_before = journal.stat().st_size
-    real = lock_module._write_all
+    real = lockstore._write_all
 
     def half_then_full(fd: int, data: bytes) -> None:
         os.write(fd, data[: len(data) // 2])
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(lock_module, "_write_all", half_then_full)
+    monkeypatch.setattr(lockstore, "_write_all", half_then_full)
     lock.mark_completed("a.txt", H1)
     with pytest.raises(DiskFullError):
         lock.flush()
     assert journal.stat().st_size == size_before  # the torn half was cut off again
-    monkeypatch.setattr(lock_module, "_write_all", real)
+    monkeypatch.setattr(lockstore, "_write_all", real)
     lock.flush()  # still pending in memory
     assert reload(tmp_path).entry("a.txt").status is FileStatus.COMPLETED
 
@@ -730,7 +726,7 @@ def test_snapshot_write_errors(
     def refuse(fd: int, data: bytes) -> None:
         raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr(lock_module, "_write_all", refuse)
+    monkeypatch.setattr(lockstore, "_write_all", refuse)
     with pytest.raises(error) as info:
         manager(tmp_path).create(FILES, "ip")
     assert not (tmp_path / (LOCK_FILENAME + ".tmp")).exists()
