@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .codes import DEFAULT_PORT, parse_code
+from .codes import DEFAULT_PORT, parse_code, wormhole_code
 from .errors import InletError
 from .peertext import safe_text
 
@@ -94,7 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     receive = sub.add_parser("receive", help="receive files from a sender's code")
-    receive.add_argument("code", metavar="CODE", help="the code the sender printed, HOST:TOKEN")
+    receive.add_argument(
+        "code",
+        metavar="CODE",
+        help="the code the sender printed: HOST:TOKEN, or a wormhole code (7-crossover-clockwork)",
+    )
     receive.add_argument(
         "-o",
         "--output",
@@ -123,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     receive.add_argument(
         "--no-ext", action="store_true", help="behave exactly like an ftransfer 1.0.1 receiver"
     )
+    from .wormhole.cli import add_arguments
+
+    add_arguments(receive)
 
     gui = sub.add_parser("gui", help="open the window (the default without a command)")
     gui.add_argument("code", nargs="?", help="a code to fill in")
@@ -229,6 +236,10 @@ def _send(args: argparse.Namespace) -> int:
 
 
 def _receive(args: argparse.Namespace) -> int:
+    if (wormhole := wormhole_code(args.code)) is not None:
+        from .wormhole.cli import receive
+
+        return receive(args, wormhole)
     from .progress import TerminalProgress
     from .receiver import Receiver, ReceiverOptions
 

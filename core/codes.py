@@ -12,6 +12,11 @@ which handshake to run (docs/PROTOCOL.md, 2):
 - anything else is an **ftransfer code** (its two words, ``ocean-tiger``, or the eight words
   of ``inlet send --no-ext``: 64 bits): the handshake of ftransfer 1.0.1, whose token can be
   checked offline by anyone who connected once, so it must be long.
+
+A **wormhole code** (magic-wormhole's, ``7-crossover-clockwork``: a number, ``-``, words) has
+no ``:``, since the mailbox server, not an address, brings the two ends together. Every code
+Inlet prints names a host, so a code without ``:`` that starts with a number is a wormhole code
+(`wormhole_code`); the stock ``wormhole receive CODE`` line pasted whole is one too.
 """
 
 from __future__ import annotations
@@ -57,12 +62,23 @@ WORDS = tuple(
 _PORT = re.compile(r"^[0-9]{1,5}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.~-]*$")
 _PAKE_TOKEN = re.compile(r"^[0-9]+-[A-Za-z0-9_.~-]+$")
+_WORMHOLE_CODE = re.compile(r"^[0-9]+-[^\s:]+$")
 _HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
 
 
 def is_pake_token(token: str) -> bool:
     """True for an Inlet code's token (a number, ``-``, then words): run SPAKE2."""
     return _PAKE_TOKEN.match(token) is not None
+
+
+def wormhole_code(text: str) -> str | None:
+    """The magic-wormhole code in what a person pasted (``7-crossover-clockwork``, or the
+    whole ``wormhole receive …`` / ``inlet receive …`` line), else None."""
+    code = " ".join(text.split())
+    for prefix in ("wormhole receive ", "inlet receive "):
+        if code.startswith(prefix):
+            code = code[len(prefix) :]
+    return code if _WORMHOLE_CODE.match(code) else None
 
 
 @dataclass(frozen=True)

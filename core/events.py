@@ -64,6 +64,15 @@ class TransferStarted:
 
 
 @dataclass(frozen=True)
+class FilesAdded:
+    """Files that became known after `TransferStarted`: a wormhole folder's zip entries appear
+    one by one as its stream arrives (``conflicts``: those whose name is taken already)."""
+
+    files: tuple[FileInfo, ...]
+    conflicts: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class TransferFinished:
     """The session ended: ``ok`` only when every file is verified under its final name."""
 

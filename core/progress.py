@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TextIO
 
-from .events import FileProgress, FileStatus, FileStatusChanged, TransferStarted
+from .events import FileProgress, FilesAdded, FileStatus, FileStatusChanged, TransferStarted
 
 
 def format_size(n: float) -> str:
@@ -58,6 +58,8 @@ class TransferTotals:
             self.done_files = self.failed_files = 0
             self._samples.clear()
             self._sample()
+        elif isinstance(event, FilesAdded):  # a wormhole folder's files, as they stream
+            self.total_files += len(event.files)
         elif isinstance(event, FileProgress):
             before = self._held.get(event.name, 0)
             self._held[event.name] = event.held

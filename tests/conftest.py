@@ -24,3 +24,31 @@ def senders():
     yield start
     for sender in started:
         sender.stop()
+
+
+@pytest.fixture(scope="session")
+def wormhole_servers(tmp_path_factory):
+    """magic-wormhole's mailbox server and transit relay on loopback for the whole session
+    (tests/wormhole_servers.py: ``mailbox_url``, ``relay_hint``, ``cli()``, ``relay_usage()``)."""
+    from .wormhole_servers import local_servers
+
+    with local_servers(tmp_path_factory.mktemp("wormhole-servers")) as servers:
+        yield servers
+
+
+@pytest.fixture
+def wormhole_cli(wormhole_servers):
+    """Start stock ``wormhole`` commands against the local servers (``wormhole_cli("send",
+    "--code", CODE, PATH)``); every one is killed when the test ends."""
+    from .wormhole_servers import start_wormhole
+
+    started = []
+
+    def start(*args):
+        process = start_wormhole(wormhole_servers, *args)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()

@@ -91,3 +91,22 @@ def test_a_code_carries_several_addresses():
     assert parse_code("[::1],10.0.0.2:tok").hosts == ("::1", "10.0.0.2")
     with pytest.raises(CodeError, match="not a host"):
         parse_code("10.0.0.1,,10.0.0.2:tok")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("7-crossover-clockwork", "7-crossover-clockwork"),
+        ("  wormhole receive 7-crossover-clockwork ", "7-crossover-clockwork"),
+        ("inlet receive 42-guitarist-revenue-tumor", "42-guitarist-revenue-tumor"),
+        ("192.168.1.20:7-amber-ocean-tiger-river", None),  # an Inlet code names its host
+        ("host:ocean-tiger", None),
+        ("crossover-clockwork", None),
+        ("7", None),
+        ("7-", None),
+    ],
+)
+def test_a_wormhole_code_is_a_number_and_words_without_a_host(text, expected):
+    from inlet.core.codes import wormhole_code
+
+    assert wormhole_code(text) == expected
