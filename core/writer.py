@@ -37,7 +37,6 @@ import contextlib
 import errno
 import hashlib
 import os
-import stat
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -45,16 +44,11 @@ from typing import TYPE_CHECKING
 
 from .errors import DiskFullError, is_disk_full
 from .events import FileStatus
-from .paths import WARNINGS_LOG, part_name, suffixed_name
+from .paths import WARNINGS_LOG
 from .peertext import safe_text
-from .store.destination import (
-    Destination,
-    EscapeError,
-    Folder,
-    NotRegularFileError,
-    SharedFileError,
-)
+from .store.destination import Destination, EscapeError, NotRegularFileError, SharedFileError
 from .store.lockfile import file_proof
+from .store.partfile import PartChanged, PartFile
 
 if TYPE_CHECKING:
     from .lock import TransferLockManager
@@ -123,9 +117,7 @@ class FileWriter:
             destination = lock_manager.destination if lock_manager else Destination(root)
         self.destination = destination
         self.target = target or lock_key  # relative to the destination
-        self._part = part_name(self.target)  # relative too: every call goes through it
-        #: (device, inode) of the .part this writer created or took over; None: none yet
-        self._part_id: tuple[int, int] | None = None
+        self._part = PartFile(destination, self.target)
         #: a deferred fresh file's first chunk may replace a .part standing there (a stale one);
         #: the receiver says no when it saw none, so a second file the folder considers the
         #: same name fails instead of sharing the first one's .part
@@ -166,12 +158,12 @@ class FileWriter:
     @property
     def part_file(self) -> Path:
         """``name.part``: where the bytes stay until the file is verified and named."""
-        return self.destination.path(self._part)
+        return self.destination.path(self._part.rel)
 
     @property
     def part_rel(self) -> str:
         """`part_file` relative to the destination."""
-        return self._part
+        return self._part.rel
 
     @property
     def warnings_log(self) -> Path:
@@ -257,7 +249,7 @@ class FileWriter:
             if self._recorded_held and self.status in (FileStatus.PENDING, FileStatus.IN_PROGRESS):
                 self._record_shrink(0, hashlib.sha256().hexdigest())  # it forgets what it held
             return
-        if resume_bytes == 0 and not (keep_part and self._part_stat() is not None):
+        if resume_bytes == 0 and not (keep_part and self._part.stat() is not None):
             self.needs_rehash = False
             self._start_fresh(None)
             return
@@ -282,7 +274,7 @@ class FileWriter:
         if expected is None:
             return self._start_fresh(f"no hash is recorded for the {want} bytes held")
         try:
-            fd = self._take_over_part()
+            fd = self._part.take_over()
         except FileNotFoundError:
             return self._start_fresh("its .part file is missing")
         except OSError as err:
@@ -332,7 +324,7 @@ class FileWriter:
         self._candidates: dict[int, hashlib._Hash] = {}
         recorded = self._resume_request
         try:
-            fd = self._take_over_part()
+            fd = self._part.take_over()
         except FileNotFoundError:
             fd = None
         except OSError as err:
@@ -385,13 +377,8 @@ class FileWriter:
         if length < self._recorded_held:
             self._record_shrink(length, hasher.hexdigest())
         try:
-            fd = self._open_part(os.O_WRONLY)
-            try:
-                if os.fstat(fd).st_size > length:
-                    os.ftruncate(fd, length)
-            finally:
-                os.close(fd)
-        except (OSError, _PartChanged) as err:
+            self._part.cut_back(length)
+        except (OSError, PartChanged) as err:
             why = err.strerror if isinstance(err, OSError) else str(err)
             self._start_fresh(f"its .part could not be cut back ({why or err})")
             return
@@ -426,12 +413,6 @@ class FileWriter:
             self.lock_manager.flush()
 
     # ----------------------------------------------------------------- the .part on disk
-    def _part_stat(self) -> os.stat_result | None:
-        try:
-            return self.destination.lstat(self._part)
-        except OSError:
-            return None
-
     def _create_part(self, *, replace: bool, keep_open: bool = False) -> int:
         """Create the ``.part`` exclusively (and its folders) and close it; returns 0.
 
@@ -442,7 +423,7 @@ class FileWriter:
         Raises `_AlreadyFailed` when the file failed (reason logged). ``keep_open``: return
         the descriptor (for writing) instead of closing it."""
         try:
-            fd = self.destination.create(self._part, replace=replace)
+            fd = self._part.create(replace=replace, keep_open=keep_open)
         except FileExistsError:
             self._fail(
                 f"{self.lock_key}: another file of this transfer has the same name in this "
@@ -464,57 +445,7 @@ class FileWriter:
         except OSError as err:
             self._os_failure(err, "could not create its .part file")
             raise _AlreadyFailed from None
-        try:
-            st = os.fstat(fd)
-            self._part_id = (st.st_dev, st.st_ino)
-        except BaseException:
-            os.close(fd)
-            raise
-        if keep_open:
-            return fd
-        os.close(fd)
-        return 0
-
-    def _take_over_part(self) -> int:
-        """Open the ``.part`` an earlier session left, for reading and cutting back: it must be
-        a regular file with one link (a hard link planted there would point outside)."""
-        try:
-            fd = self.destination.open(self._part, os.O_RDWR, single_link=True)
-        except SharedFileError:
-            if not self._linked_to_own_target():
-                raise
-            fd = self.destination.open(self._part, os.O_RDWR)
-        st = os.fstat(fd)
-        self._part_id = (st.st_dev, st.st_ino)
-        return fd
-
-    def _linked_to_own_target(self) -> bool:
-        """The ``.part``'s one other link is this file's own final name: killed between the
-        link that names a verified file and the unlink of its ``.part`` (`Destination.rename`)."""
-        try:
-            part, final = self.destination.lstat(self._part), self.destination.lstat(self.target)
-        except OSError:
-            return False
-        return (
-            part is not None
-            and final is not None
-            and part.st_nlink == 2
-            and (part.st_dev, part.st_ino) == (final.st_dev, final.st_ino)
-        )
-
-    def _open_part(self, flags: int) -> int:
-        """Open the ``.part`` this writer made or took over; `_PartChanged` if it is not that
-        file any more (replaced, or another file of the transfer now has its name)."""
-        fd = self.destination.open(self._part, flags)
-        st = os.fstat(fd)
-        if self._part_id is not None and (st.st_dev, st.st_ino) != self._part_id:
-            os.close(fd)
-            raise _PartChanged("its .part was replaced by another file meanwhile")
-        if self._part_id is None and st.st_nlink != 1:
-            os.close(fd)
-            raise _PartChanged(f"its .part has {st.st_nlink} hard links")
-        self._part_id = (st.st_dev, st.st_ino)
-        return fd
+        return fd or 0
 
     def _unusable_part(self, err: OSError) -> str:
         if isinstance(err, SharedFileError):
@@ -559,16 +490,12 @@ class FileWriter:
             self._write_at(start, view)
         except _AlreadyFailed:
             return 0
-        except _PartChanged as err:
+        except PartChanged as err:
             self._fail(str(err))
             return 0
         except OSError as err:
-            with contextlib.suppress(OSError, _PartChanged):
-                fd = self._open_part(os.O_WRONLY)
-                try:
-                    os.ftruncate(fd, start)
-                finally:
-                    os.close(fd)
+            with contextlib.suppress(OSError, PartChanged):
+                self._part.cut_back(start)
             self._os_failure(err, "could not be written")
             return 0
         self.hasher.update(view)
@@ -581,39 +508,20 @@ class FileWriter:
         self._recorded_held, self._recorded_prefix = self.written, self.hasher.hexdigest()
         if self.lock_manager is not None:
             self.lock_manager.update_progress(
-                self.lock_key, self.written, self._recorded_prefix, part_file=self._part
+                self.lock_key, self.written, self._recorded_prefix, part_file=self._part.rel
             )
 
     def _write_at(self, position: int, view: memoryview) -> None:
-        """Open, write at ``position``, close: no handle outlives the call (seed: no FD leaks).
-
-        The first chunk of a fresh file creates its ``.part`` (exclusively, with its folders);
-        later opens check that it is still this writer's file and its length.
-        """
-        if self._part_id is None:  # the first chunk of a fresh file: made and written at once
+        """The first chunk of a fresh file creates its ``.part`` (exclusively, with its
+        folders); later writes check that it is still this writer's file and its length."""
+        fd = None
+        if not self._part.made:
             fd = self._create_part(replace=self._replace_stale, keep_open=True)
             self._deferred = False
-        else:
-            try:
-                fd = self._open_part(os.O_WRONLY)
-            except (EscapeError, NotRegularFileError, SharedFileError, FileNotFoundError) as err:
-                raise _PartChanged(self._unusable_part(err)) from err
         try:
-            held = os.fstat(fd).st_size
-            if held < position:
-                raise _PartChanged(
-                    f"its .part shrank to {held} bytes while {position} were held "
-                    "(changed by another program?)"
-                )
-            if held > position:
-                os.ftruncate(fd, position)  # leftovers of an earlier failed write
-            if position:
-                os.lseek(fd, position, os.SEEK_SET)
-            while view:
-                done = os.write(fd, view)
-                view = view[done:]
-        finally:
-            os.close(fd)
+            self._part.write_at(position, view, fd)
+        except (EscapeError, NotRegularFileError, SharedFileError, FileNotFoundError) as err:
+            raise PartChanged(self._unusable_part(err)) from err
 
     # ----------------------------------------------------------------- completing
     def complete_file(self, expected_sha256: str) -> bool:
@@ -664,20 +572,21 @@ class FileWriter:
             return False
         if self.status is FileStatus.PENDING:
             self._set_status(FileStatus.IN_PROGRESS)
-        if self._part_id is None and not self.size:
+        if not self._part.made and not self.size:
             # a zero-byte file: its (empty) .part and its folders are made now
             try:
-                self._create_part(replace=self._part_stat() is not None)
+                self._create_part(replace=self._part.stat() is not None)
             except _AlreadyFailed:
                 return False
-        # One walk to the folder for the whole naming: stat, rename, stat again.
-        folder_rel, _, part_leaf = self._part.rpartition("/")
         try:
-            with self.destination.folder(folder_rel) as folder:
-                self._prepare_part(folder, part_leaf, sync=self.fsync and not synced)
-                final_leaf = self._place(folder, part_leaf)
-                st = folder.lstat(final_leaf)
-        except _PartChanged as err:
+            final, st = self._part.name_file(
+                self.size,
+                overwrite=self.overwrite_mode,
+                sync=self.fsync and not synced,
+                own_sha256=self.hasher.hexdigest() if self._resuming else None,
+                log=self._log,
+            )
+        except PartChanged as err:
             self._fail(str(err))
             return False
         except (EscapeError, NotRegularFileError, SharedFileError) as err:
@@ -686,7 +595,6 @@ class FileWriter:
         except OSError as err:
             self._os_failure(err, "could not be given its final name")
             return False
-        final = f"{folder_rel}/{final_leaf}" if folder_rel else final_leaf
         self._final = (
             self.filename if final == self.target else os.fspath(self.destination.path(final))
         )
@@ -701,72 +609,6 @@ class FileWriter:
             )
         return True
 
-    def _prepare_part(self, folder: Folder, part_leaf: str, *, sync: bool) -> None:
-        """Make the ``.part`` exactly ``size`` bytes (zero-byte files too), durable if ``sync``."""
-        if self._part_id is None:
-            raise _PartChanged("its .part is gone")
-        if not sync:  # one stat in the common case (a group sync made the bytes durable)
-            st = folder.lstat(part_leaf)
-            if st is None:
-                raise _PartChanged("its .part is gone")
-            if (st.st_dev, st.st_ino) != self._part_id:
-                raise _PartChanged("its .part was replaced by another file meanwhile")
-            if st.st_size == self.size:
-                return
-        fd = folder.open(part_leaf, os.O_RDWR)
-        try:
-            st = os.fstat(fd)
-            if (st.st_dev, st.st_ino) != self._part_id:
-                raise _PartChanged("its .part was replaced by another file meanwhile")
-            if st.st_size < self.size:
-                raise _PartChanged(f"its .part holds {st.st_size} of the {self.size} bytes written")
-            if st.st_size > self.size:
-                os.ftruncate(fd, self.size)
-            if sync:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-
-    def _place(self, folder: Folder, part_leaf: str) -> str:
-        """Move the ``.part`` to its final name following the overwrite choice (invariant 3);
-        returns that name (in the same folder)."""
-        target = self.target.rpartition("/")[2]
-        if self.overwrite_mode:
-            st = folder.lstat(target)
-            if st is not None and stat.S_ISDIR(st.st_mode):
-                self._log(f"a folder stands at {self.target}; the file keeps a suffixed name")
-                return self._claim_free_name(folder, part_leaf, target)
-            try:
-                folder.rename(part_leaf, target, replace=True)
-                return target
-            except OSError as err:
-                if is_disk_full(err):
-                    raise
-                self._log(f"could not replace {self.target} ({err.strerror or err})")
-        return self._claim_free_name(folder, part_leaf, target)
-
-    def _claim_free_name(self, folder: Folder, part_leaf: str, target: str) -> str:
-        """``target`` or the first free ``name_N.ext``, taken without replacing anything."""
-        if self._resuming and folder.sha256(target, self.size) == self.hasher.hexdigest():
-            # A crash after our own rename (or between link and unlink) but before the lock
-            # said "completed": the file under the final name is this very content, so a
-            # name_1 copy would be a duplicate.
-            self._log(f"{self.target} already holds exactly these verified bytes; kept it")
-            folder.unlink(part_leaf)
-            return target
-        for n in range(1000):
-            candidate = target if n == 0 else suffixed_name(target, n)
-            if folder.lstat(candidate) is not None or (
-                n and folder.lstat(part_name(candidate)) is not None
-            ):
-                continue
-            try:
-                folder.rename(part_leaf, candidate, replace=False)
-            except FileExistsError:
-                continue  # someone took the name meanwhile: look further
-            return candidate
-        raise FileExistsError(errno.EEXIST, "no free name found", self.target)
-
     # ----------------------------------------------------------------- retry and misc
     def reset_for_retry(self) -> None:
         """Forget everything held (after a failed verification) and accept the file again.
@@ -780,10 +622,9 @@ class FileWriter:
         if recorded and self.lock_manager is not None:
             self.lock_manager.flush()
         try:
-            self.destination.unlink(self._part)
+            self._part.remove()
         except OSError as err:  # the next write starts a new one anyway
             self._log(f"could not delete the .part for a retry ({err.strerror or err})")
-        self._part_id = None
         self._hasher = None
         self.written = self.resumed_bytes = 0
         self.needs_rehash = False
@@ -845,10 +686,6 @@ class FileWriter:
         line = f"{datetime.now().isoformat(timespec='seconds')} {text}\n"
         with contextlib.suppress(OSError):
             self.destination.append(self._log_rel, line.encode("utf-8", "backslashreplace"))
-
-
-class _PartChanged(Exception):
-    """The ``.part`` no longer holds what this writer wrote (someone else touched it)."""
 
 
 class _AlreadyFailed(Exception):

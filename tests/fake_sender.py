@@ -39,6 +39,7 @@ class FakeSender:
     script: Callable[[wire.SenderConnection, socket.socket], None] | None = None
     replies: list[dict] = field(default_factory=list)
     error: BaseException | None = None
+    ended_early: object = None  # what the receiver answered instead of a fresh READY
 
     def __post_init__(self) -> None:
         self._server = socket.create_server(("127.0.0.1", 0))
@@ -79,7 +80,9 @@ class FakeSender:
         if self.script is not None:
             self.script(conn, sock)
             return
-        assert isinstance(ready, wire.ReceiverReady) and ready.plan is None, ready
+        if not (isinstance(ready, wire.ReceiverReady) and ready.plan is None):
+            self.ended_early = ready  # the receiver stopped, or asked to resume: nothing sent
+            return
         self._stream(conn, sock, self.files)
         while True:
             reply = next_event(conn, sock)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from inlet.core import wire
 from inlet.core.codes import parse_code
 from inlet.core.events import FileProgress, FileStatus, FileStatusChanged, TransferStarted
 from inlet.core.lock import TransferLockManager
@@ -352,6 +353,7 @@ def test_an_unexpected_exception_is_one_clear_sentence_and_a_logged_traceback(
     sender = FakeSender([FakeFile("a.txt", b"a")])
     receiver = receive(sender.code, tmp_path / "dest")
     sender.join(timeout=30)
+    assert isinstance(sender.ended_early, wire.ConnectionClosed)  # it stopped before READY
     error = receiver.result.error or ""
     assert "unexpected" in error.lower() and "\n" not in error
     logs = list((tmp_path / "state" / "inlet").glob("*.log"))
