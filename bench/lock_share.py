@@ -182,6 +182,7 @@ def run(count: int, low: int, high: int, mode: str, seed: int = 1) -> dict[str, 
 def run_e2e(count: int, low: int, high: int, extension: bool = True) -> dict[str, float]:
     """The lock's share of a real receive: ``inlet send`` in its own process, the receiver in
     this one with the timed lock manager in place of the real one."""
+    import inlet.core.receive.session as session_module
     import inlet.core.receiver as receiver_module
     from inlet.core.codes import parse_code
 
@@ -195,8 +196,8 @@ def run_e2e(count: int, low: int, high: int, extension: bool = True) -> dict[str
             super().__init__(*args, **kwargs)
             made.append(self)
 
-    real = receiver_module.TransferLockManager
-    receiver_module.TransferLockManager = Recorded
+    real = session_module.TransferLockManager
+    session_module.TransferLockManager = Recorded
     try:
         receiver = receiver_module.Receiver(parse_code(sender.code), dest)
         began, began_cpu = time.perf_counter(), _cpu_clock()
@@ -204,7 +205,7 @@ def run_e2e(count: int, low: int, high: int, extension: bool = True) -> dict[str
         wall = time.perf_counter() - began
         cpu = _cpu_clock() - began_cpu
     finally:
-        receiver_module.TransferLockManager = real
+        session_module.TransferLockManager = real
         sender.stop()
     if not result.ok:
         raise SystemExit(f"benchmark broke: {result.error}")

@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import MiB, cleanup, fresh_dir, small_tree, start_sender
 
-import inlet.core.receiver as receiver_module
+import inlet.core.receive.session as session_module
 from inlet.core import cli, messages
 
 STEPS = ("_on_metadata", "_on_accepted", "_on_stream_hashes", "_on_end_of_stream")
@@ -60,7 +60,7 @@ def run(files: int, legacy: bool, top: int) -> dict:
     src, _ = small_tree(files, 100, 2048)
     peak = PeakSnapshot()
     for name in STEPS:
-        peak.wrap(receiver_module._Session, name)
+        peak.wrap(session_module.ReceiveSession, name)
     for name in PARSERS:
         peak.wrap(messages, name)
     sender = start_sender([src], *(("--no-ext",) if legacy else ()))

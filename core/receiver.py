@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import json
-import os
 import select
 import socket
 import subprocess
@@ -21,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 from . import wire
 from .codes import TransferCode
@@ -29,31 +28,17 @@ from .crashlog import unexpected_error
 from .errors import (
     ConnectionFailedError,
     InletError,
-    IntegrityError,
     PeerGoneError,
-    ProtocolError,
     TransferTimeoutError,
-    UnsafeNameError,
 )
 from .events import (
-    FileProgress,
-    FileStatus,
-    FileStatusChanged,
     TransferFinished,
-    TransferStarted,
 )
-from .lock import TransferLockManager
-from .paths import LOCK_FILENAME, DestinationResolver, FileListChecker
-from .peertext import safe_text
-from .receive.incoming import IncomingFile, ReceivedFile
-from .store.destination import Destination
-from .store.folding import NameFolding
-from .store.groupcommit import GroupCommit
-from .store.lockfile import file_proof
-from .writer import FileWriter
+from .paths import LOCK_FILENAME
+from .receive.incoming import ReceivedFile
+from .receive.session import ReceiveSession
 
 RECV_BUFFER = 1 << 20  # the most read from the socket at once (straight into the wire's buffer)
-MAX_MESSAGE_BYTES = 10 << 20  # a text message is shown, not saved: keep it to a sane size
 
 
 class CancelledError(InletError):
@@ -168,12 +153,22 @@ class Receiver:
         """Receive everything; never raises for a failure a person can hit (see ``.error``)."""
         started = time.monotonic()
         result = self.result
-        session: _Session | None = None
+        session: ReceiveSession | None = None
         try:
             self._check_peer()
             self._check_destination()
-            session = _Session(self, self._connect())
-            session.run()
+            link = _SocketLink(self, self._connect())
+            session = ReceiveSession(
+                link.conn,
+                link,
+                dest_dir=self.dest_dir,
+                options=self.options,
+                result=result,
+                sender_ip=self.code.host,
+                emit=self._emit,
+                overwrite_for=self.overwrite_for,
+            )
+            link.run(session)
         except InletError as err:
             result.ok = False
             result.error = str(err)
@@ -292,61 +287,68 @@ def tailscale_peers() -> set[str]:
     return {line.split()[0] for line in out.splitlines() if line.strip() and line[0].isalnum()}
 
 
-class _Session:
-    """One connection's worth of protocol, mapping stream events onto files."""
+class _SocketLink:
+    """The socket under one session: moves the wire machine's bytes both ways, reading
+    straight into its buffer (no copy on the way), and turns socket errors into the
+    person's words. Verified files waiting to be named are named before a wait for more
+    bytes gets long."""
 
     def __init__(self, receiver: Receiver, sock: socket.socket) -> None:
-        self.receiver = receiver
-        self.options = receiver.options
+        self._cancelled = receiver._cancelled
+        self._idle_timeout = receiver.options.idle_timeout
+        self._result = receiver.result
         self.sock = sock
-        self.result = receiver.result
-        self.dest = receiver.dest_dir
-        self.destination: Destination | None = None
         self.conn = wire.ReceiverConnection(
             receiver.code.token,
-            private_key=self.options.private_key,
-            extension=self.options.extension,
+            private_key=receiver.options.private_key,
+            extension=receiver.options.extension,
             reuse_buffers=True,  # each chunk is written and hashed before the next event
             pake=receiver.code.pake,  # the code's form says which handshake (PROTOCOL.md, 2)
         )
-        self.lock: TransferLockManager | None = None
-        self.lock_created = False
-        self.files: list[IncomingFile] = []
-        self.is_message = False
-        self.message = bytearray()
-        self.attempt = 0
-        #: verified files waiting for one shared sync before they are named (GroupCommit)
-        self.commits: GroupCommit | None = None
-        self._reused_named = 0  # bytes kept from earlier sessions in files named (and let go)
-        self._closing = False
-        self._offered: dict[str, wire.HeldPrefix] = {}
 
-    # -- socket pump ------------------------------------------------------------------------------
-
-    def _flush(self) -> None:
+    def send(self) -> None:
         out = self.conn.data_to_send()
         if out:
             try:
                 self.sock.sendall(out)
             except OSError as err:
-                self._raise_gone(err)
+                self.gone(err)
 
-    def _events(self):
-        """Yield protocol events, reading the socket whenever the machine needs more bytes.
+    def end_sending(self) -> None:
+        self.sock.shutdown(socket.SHUT_WR)
 
-        The socket is read straight into the wire machine's buffer (no copy on the way).
-        Verified files waiting to be named are named before the wait for more bytes gets long.
-        """
-        cancelled = self.receiver._cancelled
+    def gone(self, err: OSError | None = None) -> NoReturn:
+        if self._cancelled.is_set():
+            raise CancelledError("The transfer was cancelled.")
+        detail = f" ({err.strerror or err})" if err else ""
+        raise PeerGoneError(
+            f"The sender closed the connection in the middle of the transfer{detail}."
+        )
+
+    def run(self, session: ReceiveSession) -> None:
+        """Feed the session every event until the conversation is over."""
+        pause = _CollectorPause()
+        try:
+            for event in self._events(session):
+                done = session.handle(event)
+                if isinstance(event, wire.Metadata):
+                    pause.end(freeze=True)
+                if done:
+                    return
+        finally:
+            pause.end(freeze=False)
+
+    def _events(self, session: ReceiveSession) -> Iterator[object]:
+        conn, cancelled = self.conn, self._cancelled
         while True:
             if cancelled.is_set():
                 raise CancelledError("The transfer was cancelled.")
-            event = self.conn.next_event()
+            event = conn.next_event()
             if event is not wire.NEED_DATA:
                 yield event
                 continue
-            self._flush()
-            commits = self.commits
+            self.send()
+            commits = session.commits
             while commits is not None and (wait := commits.seconds_left()) is not None:
                 try:
                     readable = wait and select.select([self.sock], [], [], wait)[0]
@@ -356,482 +358,17 @@ class _Session:
                     break
                 commits.commit()  # nothing to read yet: name what waits
             try:
-                n = self.sock.recv_into(self.conn.get_buffer(RECV_BUFFER)[:RECV_BUFFER])
+                n = self.sock.recv_into(conn.get_buffer(RECV_BUFFER)[:RECV_BUFFER])
             except TimeoutError as err:
                 raise TransferTimeoutError(
-                    f"The sender sent nothing for {self.options.idle_timeout:.0f} s."
+                    f"The sender sent nothing for {self._idle_timeout:.0f} s."
                 ) from err
             except OSError as err:
-                self._raise_gone(err)
-            if self.receiver._cancelled.is_set():
+                self.gone(err)
+            if cancelled.is_set():
                 raise CancelledError("The transfer was cancelled.")
-            self.result.bytes_on_wire += n
-            self.conn.buffer_updated(n)
-
-    def _raise_gone(self, err: OSError | None = None) -> None:
-        if self.receiver._cancelled.is_set():
-            raise CancelledError("The transfer was cancelled.")
-        detail = f" ({err.strerror or err})" if err else ""
-        raise PeerGoneError(
-            f"The sender closed the connection in the middle of the transfer{detail}."
-        )
-
-    # -- the conversation -------------------------------------------------------------------------
-
-    def run(self) -> None:
-        pause = _CollectorPause()
-        try:
-            self._conversation(pause)
-        finally:
-            pause.end(freeze=False)
-
-    def _conversation(self, pause: _CollectorPause) -> None:
-        for event in self._events():
-            if isinstance(event, wire.Metadata):
-                self._on_metadata(event)
-                pause.end(freeze=True)
-            elif isinstance(event, wire.Accepted):
-                self._on_accepted(event)
-            elif isinstance(event, wire.FileData):
-                self._on_data(event)
-            elif isinstance(event, wire.FileHash):
-                self._verify(self.files[event.index], event.sha256)
-            elif isinstance(event, wire.StreamHashes):
-                self._on_stream_hashes(event)
-            elif isinstance(event, wire.EndOfStream):
-                # Bytes that came with the end marker are a protocol violation: next_event()
-                # raises on them before we answer (later bytes are never read).
-                self.conn.next_event()
-                if self._on_end_of_stream():
-                    return
-            elif isinstance(event, wire.ConnectionClosed):
-                self._on_closed(event)
-                return
-
-    def _on_metadata(self, meta: wire.Metadata) -> None:
-        self.is_message = meta.is_message
-        infos = list(meta.files)  # FileInfo already (shared, not copied: 100,000 files)
-        self.files = [IncomingFile.listed(i) for i in infos]
-        self.result.files = [f.record for f in self.files]
-        if self.is_message:
-            if meta.total_size > MAX_MESSAGE_BYTES:
-                raise ProtocolError(
-                    f"The text message is {meta.total_size} bytes long; "
-                    f"Inlet shows messages up to {MAX_MESSAGE_BYTES} bytes."
-                )
-            self.conn.accept()
-            self.receiver._emit(
-                TransferStarted(files=tuple(infos), total_size=meta.total_size, is_message=True)
-            )
-            return
-        # The folder is made (if need be) and held open once; nothing re-creates it later.
-        self.destination = Destination(self.dest, create=True, folding=self._folding())
-        self._refuse_unsafe_names()
-        # One sync of the file system per group of files. The lock syncs unsynced progress
-        # only past twice a group (legacy streams: every file is written long before its hash
-        # arrives), so with the extension the group commit's sync is the only one, and a small
-        # file's progress is never journaled apart from its completion.
-        self.commits = GroupCommit(None)
-        self.lock = TransferLockManager(
-            self.dest,
-            listener=self._on_status,
-            sync_batch=2 * self.commits.max_files,
-            destination=self.destination,
-        )
-        self.commits.clock = self.lock.sync_clock
-        usable = [f for f in self.files if f.refused is None]
-        plan = self.lock.prepare(
-            [(f.name, f.info.size) for f in usable], sender_ip=self.receiver.code.host
-        )
-        self.lock_created = True
-        # Both ends Inlet: the sender checks held prefixes against its source, so the whole
-        # .part (usually more than the lock recorded before a crash) can be offered.
-        vouched = meta.extension_offered and self.options.extension
-        have: dict[str, wire.HeldPrefix] = {}
-        resumed: dict[str, int] = {}
-        conflicts: set[str] = set()
-        for incoming in usable:
-            entry = plan.get(incoming.name)
-            if entry is not None and entry.completed:
-                incoming.already_here(
-                    entry.sha256, str(self.dest / (entry.final_path or incoming.name))
-                )
-                have[incoming.info.name] = wire.HeldPrefix(incoming.info.size, entry.sha256)
-                resumed[incoming.name] = incoming.info.size
-                continue
-            if incoming.exists:
-                conflicts.add(incoming.name)
-            held = entry.held if entry else 0
-            # Nothing held and no .part: the writer, the .part and its folders wait for the
-            # first byte.
-            fresh = not held and not incoming.has_part
-            if fresh:
-                incoming.deferred = True
-                writer = None
-            else:
-                writer = incoming.writer = self._new_writer(incoming, held, keep_part=vouched)
-            if vouched:
-                candidates = writer.resume_candidates() if writer is not None else []
-                if candidates:
-                    checkpoint = wire.HeldPrefix(*candidates[1]) if len(candidates) > 1 else None
-                    have[incoming.info.name] = wire.HeldPrefix(*candidates[0], checkpoint)
-                    resumed[incoming.name] = candidates[0][0]
-                elif self.lock.resumed and (
-                    incoming.info.size
-                    and (sha := self.destination.sha256(incoming.lands_at, incoming.info.size))
-                ):
-                    # Killed after the rename, before the lock said "completed": offer the
-                    # named file whole rather than receive every byte of it again.
-                    incoming.named_earlier = sha
-                    have[incoming.info.name] = wire.HeldPrefix(incoming.info.size, sha)
-                    resumed[incoming.name] = incoming.info.size
-                    conflicts.discard(incoming.name)
-            elif writer is not None and (held := writer._ensure_resume_hash()):
-                resumed[incoming.name] = held
-        self.result.resumed = bool(resumed)
-        if vouched:
-            self._offered = have
-            self.conn.accept(plan=have)
-        else:
-            self.conn.accept()
-        self._flush()  # the sender streams while the listener (the window) lists the files
-        self.receiver._emit(
-            TransferStarted(
-                files=tuple(f.info for f in self.files),
-                total_size=meta.total_size,
-                resumed=resumed,
-                extension=vouched,
-                conflicts=frozenset(conflicts),
-                already_done=frozenset(f.name for f in usable if f.already_done),
-            )
-        )
-
-    def _folding(self) -> NameFolding | None:
-        named = self.options.name_folding
-        return NameFolding.named(named) if named else None
-
-    def _refuse_unsafe_names(self) -> None:
-        assert self.destination is not None
-        folding = self.destination.folding  # probed once, before any file is made
-        checker = FileListChecker(folding)
-        resolver = DestinationResolver(self.destination)  # looks at each folder once
-        for incoming in self.files:
-            try:
-                incoming.name = name = checker.add(incoming.info.name)  # checked, normalized
-                if name in checker.collisions:
-                    incoming.twin = checker.twin_name(name)
-                # (the full path is made again when needed: a string per file of a million
-                # is 85 MiB)
-                _, incoming.exists, incoming.has_part = resolver.resolve(
-                    name, tuple(name.split("/")), incoming.twin
-                )
-            except UnsafeNameError as err:
-                incoming.refuse(err.message)
-                self.receiver._emit(
-                    FileStatusChanged(
-                        incoming.info.name, FileStatus.FAILED, reason=f"refused: {err.message}"
-                    )
-                )
-                continue
-            incoming.record.name = incoming.name
-
-    def _on_accepted(self, accepted: wire.Accepted) -> None:
-        """Extension mode: the sender says where each file starts (it checked our prefixes)."""
-        for incoming, start in zip(self.files, accepted.starts, strict=True):
-            if incoming.refused or (incoming.deferred and start == 0):
-                continue  # a fresh file from its first byte: nothing to adopt
-            offered = self._offered.get(incoming.info.name)
-            if incoming.already_done:
-                if start is not None:  # the sender's file changed since: receive it again
-                    incoming.receive_again(self._writer_for_again(incoming))
-                continue
-            if start is None and incoming.named_earlier is not None:
-                self._keep_named_earlier(incoming)
-                continue
-            writer = self._writer_of(incoming)
-            assert writer is not None
-            if start is None:
-                if offered is None or offered.length != incoming.info.size:
-                    raise ProtocolError(f"The sender skipped {incoming.name!r}, which is not here.")
-                writer.adopt_prefix(offered.length)  # every byte held and vouched for
-                self._verify(incoming, offered.sha256)
-            else:
-                writer.adopt_prefix(start)
-            if offered is not None:  # what it held may have changed (a fresh file's is still 0)
-                self.receiver._emit(FileProgress(incoming.name, writer.written, incoming.info.size))
-
-    def _keep_named_earlier(self, incoming: IncomingFile) -> None:
-        """The sender vouched for the file an earlier session named: record it as done."""
-        assert self.destination is not None
-        if incoming.writer is not None:
-            with contextlib.suppress(OSError):  # an empty .part open_for_writing made
-                self.destination.unlink(incoming.writer.part_rel)
-        assert self.lock is not None and incoming.named_earlier is not None
-        try:
-            st = self.destination.lstat(incoming.lands_at)
-        except OSError:
-            st = None
-        self.lock.mark_completed(
-            incoming.name,
-            incoming.named_earlier,
-            incoming.lands_at,
-            proof=file_proof(st) if st is not None else None,
-        )
-        incoming.already_here(incoming.named_earlier, self._full_path(incoming))
-        self.receiver._emit(FileProgress(incoming.name, incoming.info.size, incoming.info.size))
-
-    def _new_writer(
-        self, incoming: IncomingFile, held: int = 0, keep_part: bool = False
-    ) -> FileWriter:
-        """A writer for ``incoming``'s target, opened to keep ``held`` verified bytes (a fresh
-        file's ``.part`` and folders are made with its first chunk)."""
-        fresh = not held and not incoming.has_part
-        writer = self._writer(incoming)
-        writer.open_for_writing(
-            resume_bytes=held,
-            keep_part=keep_part and not fresh,
-            defer_create=fresh,
-            replace_stale=not fresh,
-        )
-        return writer
-
-    def _full_path(self, incoming: IncomingFile) -> str:
-        assert self.destination is not None
-        return os.fspath(self.destination.path(incoming.lands_at))
-
-    def _writer(self, incoming: IncomingFile) -> FileWriter:
-        return FileWriter(
-            self._full_path(incoming),
-            incoming.info.size,
-            incoming.info.offset,
-            lock_manager=self.lock,
-            overwrite_mode=self.receiver.overwrite_for(incoming.name),
-            lock_key=incoming.name,
-            destination=self.destination,
-            target=incoming.twin or incoming.name,
-        )
-
-    def _writer_of(self, incoming: IncomingFile) -> FileWriter | None:
-        """The file's writer, made now for a fresh file whose first byte (or hash) arrived;
-        None once the file was named, or when it was refused."""
-        if incoming.deferred:
-            incoming.deferred = False
-            incoming.writer = self._new_writer(incoming)
-        return incoming.writer
-
-    def _writer_for_again(self, incoming: IncomingFile) -> FileWriter:
-        """A writer for a file this folder held from an earlier session whose bytes turned out
-        not to be this sender's: it is received again, as a new file (keep both, unless the
-        row says overwrite)."""
-        writer = self._writer(incoming)
-        writer.open_for_writing()
-        writer.reset_for_retry()
-        return writer
-
-    def _on_data(self, data: wire.FileData) -> None:
-        incoming = self.files[data.index]
-        if self.is_message:
-            self.message += data.data
-            return
-        writer = self._writer_of(incoming)
-        if writer is None or incoming.refused or writer.failed_reason:
-            return  # consume exactly this file's bytes and drop them
-        chunk = data.data
-        start = data.file_offset
-        if start + len(chunk) <= writer.written:
-            return  # a sender that restarts from byte 0: these bytes are already held
-        if start < writer.written:
-            chunk = memoryview(chunk)[writer.written - start :]
-            start = writer.written
-        if start != writer.written:
-            raise ProtocolError(
-                f"Data for {incoming.name!r} skips from byte {writer.written} to {start}."
-            )
-        written = writer.write_chunk(chunk)
-        self.result.bytes_written += written
-        self.receiver._emit(FileProgress(incoming.name, writer.written, incoming.info.size))
-        if written >= 65536 and self.commits is not None and self.commits.due():
-            self.commits.commit()  # files verified before a big one do not wait for its end
-
-    def _verify(self, incoming: IncomingFile, sha256: str) -> None:
-        record = incoming.record
-        if incoming.refused:
-            return
-        if incoming.already_done:
-            if sha256.lower() != record.sha256:
-                self._not_already_here(incoming)
-            return
-        if self.is_message:
-            if hashlib.sha256(self.message).hexdigest() != sha256:
-                raise IntegrityError(
-                    "The text message arrived damaged (its SHA-256 differs).",
-                    "Ask the sender to send it again.",
-                )
-            self.result.message_text = self.message.decode("utf-8", "replace")
-            incoming.message_shown(sha256)
-            return
-        writer = self._writer_of(incoming)  # a zero-byte file's is made here
-        if writer is None and incoming.succeeded:
-            return  # named already (and its writer let go)
-        assert writer is not None
-        if writer.failed_reason:
-            incoming.fail(writer.failed_reason)
-            return
-        writer.overwrite_mode = self.receiver.overwrite_for(incoming.name)
-        if not writer.verify(sha256):
-            incoming.fail(writer.failed_reason or "hash mismatch")
-            return
-        # Verified: named together with others after one shared sync (GroupCommit), or at once.
-        if self.commits is None:
-            self._named(incoming, sha256, writer, writer.finalize())
-            return
-        self.commits.add(writer, lambda w, named: self._named(incoming, sha256, w, named))
-        if self.commits.due():
-            self.commits.commit()
-
-    def _not_already_here(self, incoming: IncomingFile) -> None:
-        """The file this folder holds under the name is not this sender's (its hash differs):
-        it was never "already here". Its bytes went by unwritten, so it is asked for again."""
-        incoming.receive_again(
-            self._writer_for_again(incoming),
-            "the sender's file differs from the one received here earlier",
-        )
-
-    def _named(self, incoming: IncomingFile, sha256: str, writer: FileWriter, named: bool) -> None:
-        """A verified file got its final name (or could not)."""
-        if named:
-            self._reused_named += writer.resumed_bytes
-            incoming.named(sha256, writer.final_name)
-        else:
-            incoming.fail(writer.failed_reason or "could not be given its final name")
-
-    def _commit(self) -> None:
-        """Name every verified file now (before answering the sender, and when stopping)."""
-        if self.commits is not None:
-            self.commits.commit()
-
-    def _on_stream_hashes(self, hashes: wire.StreamHashes) -> None:
-        for incoming in self._current_files():
-            sha = hashes.hashes.get(incoming.info.name)
-            if sha is None:
-                sha = hashes.hashes.get(incoming.name)
-            if sha is None:
-                if incoming.refused or incoming.already_done:
-                    continue
-                raise ProtocolError(f"The sender sent no hash for {incoming.name!r}.")
-            self._verify(incoming, sha)
-
-    def _current_files(self) -> list[IncomingFile]:
-        if self.retrying is None:
-            return self.files
-        return [f for f in self.files if f.name in self.retrying]
-
-    retrying: set[str] | None = None
-
-    def _hash_failures(self) -> list[IncomingFile]:
-        return [f for f in self.files if f.writer is not None and f.failed and f.writer.retryable]
-
-    def _on_end_of_stream(self) -> bool:
-        """Answer the sender; True when the conversation is over."""
-        self._commit()
-        failed = self._hash_failures()
-        if failed and self.attempt < self.options.max_attempts - 1:
-            self.attempt += 1
-            names = [f.info.name for f in failed]
-            for incoming in failed:
-                incoming.writer.reset_for_retry()
-                incoming.waiting()
-            self.retrying = {f.name for f in failed}
-            self.conn.request_retry(names, self.attempt)
-            self._flush()
-            return False
-        self._finish()
-        return True
-
-    def _finish(self) -> None:
-        result = self.result
-        if self.destination is not None:
-            self.destination.check_present()
-        if self.lock is not None:
-            self.lock.flush()
-        failed = [f.record for f in self.files if f.record.status != FileStatus.COMPLETED.value]
-        result.ok = not failed
-        if result.ok:
-            self.conn.complete(f"Received {len(self.files)} file(s).", time.time())
-            if self.lock is not None:
-                self.lock.remove()
-        else:
-            self.conn.complete_with_failures([f.name for f in failed], time.time())
-            result.error = self._failure_sentence(failed)
-            result.resumable = True
-        try:
-            self._flush()
-            self.sock.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass  # the sender may already be gone; our state is saved either way
-        result.bytes_reused = (
-            self._reused_named
-            + sum(f.writer.resumed_bytes for f in self.files if f.writer)
-            + sum(f.info.size for f in self.files if f.already_done)
-        )
-
-    def _failure_sentence(self, failed: list[ReceivedFile]) -> str:
-        refused = [inc.record for inc in self.files if inc.refused]
-        hash_failed = [f for f in failed if f.reason == "hash mismatch"]
-        other = [f for f in failed if f not in refused and f not in hash_failed]
-        sentences = []
-        if refused:
-            sentences.append(
-                f"{len(refused)} file(s) were refused for unsafe names: "
-                f"{_names(refused, reasons=True)}. Nothing was written outside the folder."
-            )
-        if hash_failed:
-            sentences.append(
-                str(
-                    IntegrityError(
-                        f"{len(hash_failed)} file(s) failed verification after "
-                        f"{self.attempt + 1} attempt(s): {_names(hash_failed)}."
-                    )
-                )
-            )
-        if other:
-            sentences.append(
-                f"{len(other)} file(s) could not be written: "
-                f"{_names(other, reasons=True)}. The other files were received; fix "
-                "the problem and receive again into the same folder to retry."
-            )
-        return " ".join(sentences)
-
-    def _on_closed(self, closed: wire.ConnectionClosed) -> None:
-        if self.retrying is not None:
-            # ftransfer 1.0.1 crashes on a retry request and drops the connection.
-            names = sorted(self.retrying)
-            for incoming in self.files:
-                if incoming.name in self.retrying and incoming.writer is not None:
-                    # (a refused duplicate of a retried name has no writer)
-                    incoming.writer.mark_failed("hash mismatch; the sender could not resend it")
-                    incoming.fail("hash mismatch")
-            if self.lock is not None:
-                self.lock.flush()
-            self.result.resumable = True
-            listed = ", ".join(map(_shown, names[:3])) + ("…" if len(names) > 3 else "")
-            raise PeerGoneError(
-                f"The sender closed the connection instead of resending {len(names)} file(s) that "
-                f"failed verification ({listed}). "
-                "They are kept as unfinished files;",
-                "receive again into the same folder to retry them.",
-            )
-        self._raise_gone()
-
-    def close(self) -> None:
-        try:
-            self._commit()  # verified files get their names whatever stopped the session
-        finally:
-            if self.lock is not None and self.lock.active:
-                self.lock.close()  # raises DiskFullError (state kept) when there is no room
-
-    def _on_status(self, event: FileStatusChanged) -> None:
-        self.receiver._emit(event)
+            self._result.bytes_on_wire += n
+            conn.buffer_updated(n)
 
 
 class _CollectorPause:
@@ -853,17 +390,3 @@ class _CollectorPause:
         if self._was_enabled:
             gc.enable()
         self._was_enabled = None
-
-
-def _shown(name: str, limit: int = 80) -> str:
-    """A name from the network as it may appear in a one-line message (see `safe_text`)."""
-    return safe_text(name, limit)
-
-
-def _names(records: list[ReceivedFile], reasons: bool = False, limit: int = 3) -> str:
-    shown = [
-        f"{_shown(r.name)} ({safe_text(r.reason)})" if reasons and r.reason else _shown(r.name)
-        for r in records[:limit]
-    ]
-    more = len(records) - limit
-    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")

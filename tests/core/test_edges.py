@@ -344,12 +344,12 @@ def test_an_unexpected_exception_is_one_clear_sentence_and_a_logged_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    from inlet.core import receiver as receiver_module
+    from inlet.core.paths import FileListChecker
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug nobody foresaw")
 
-    monkeypatch.setattr(receiver_module.FileListChecker, "add", broken)
+    monkeypatch.setattr(FileListChecker, "add", broken)
     sender = FakeSender([FakeFile("a.txt", b"a")])
     receiver = receive(sender.code, tmp_path / "dest")
     sender.join(timeout=30)
