@@ -19,6 +19,7 @@ import pytest
 
 from inlet.core import framing, messages
 from inlet.core import receiver as receiver_module
+from inlet.core.receive import session as session_module
 from inlet.core import writer as writer_module
 from inlet.core.codes import parse_code
 from inlet.core.errors import ProtocolError, UnsafeNameError
@@ -245,7 +246,7 @@ def test_a_fresh_file_gets_its_writer_with_its_first_byte(
             made.append(os.fspath(filename))
             super().__init__(filename, *args, **kwargs)
 
-    monkeypatch.setattr(receiver_module, "FileWriter", CountingWriter)
+    monkeypatch.setattr(session_module, "FileWriter", CountingWriter)
     at_start: list[int] = []
 
     def on_event(event: object) -> None:
