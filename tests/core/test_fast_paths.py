@@ -19,13 +19,13 @@ import pytest
 
 from inlet.core import framing, messages
 from inlet.core import receiver as receiver_module
-from inlet.core.receive import session as session_module
 from inlet.core import writer as writer_module
 from inlet.core.codes import parse_code
 from inlet.core.errors import ProtocolError, UnsafeNameError
 from inlet.core.events import FileStatus, TransferStarted
 from inlet.core.lock import TransferLockManager
 from inlet.core.paths import DestinationResolver, resolve_destination
+from inlet.core.receive import session as session_module
 from inlet.core.session import SessionCipher
 from inlet.core.store import durable
 from inlet.core.store.groupcommit import GroupCommit
