@@ -17,7 +17,7 @@ from inlet.core.events import (
 from inlet.core.receiver import Receiver, ReceiverOptions
 
 from ..helpers import write_random
-from .conftest import SAMPLE_FILES, ScriptedReceiver, complete_all
+from .conftest import SAMPLE_FILES, ScriptedReceiver, block_until_cancelled, complete_all
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -64,3 +64,43 @@ def test_the_fresh_transfer_script_emits_what_the_real_receiver_emits(
     double.run()
     assert isinstance(real[-1], TransferFinished) and real[-1].ok, real[-1]
     assert shape(scripted) == shape(real)
+
+
+def test_the_cancel_script_emits_what_the_real_receiver_emits_on_cancel(
+    senders, tmp_path: Path
+) -> None:
+    """`block_until_cancelled`: the first file part-way, then a cancel ends it, resumable."""
+    files = [("big.bin", 8 << 20), ("later.txt", 10)]
+    src = tmp_path / "src"
+    for name, size in files:
+        write_random(src / name, size)
+    sender = senders(src / "big.bin", src / "later.txt")
+    real: list[object] = []
+
+    def on_event(event: object) -> None:
+        real.append(event)
+        if isinstance(event, FileProgress) and 0 < event.held < event.size:
+            receiver.cancel()  # a person presses Cancel while the first file arrives
+
+    receiver = Receiver(parse_code(sender.code), tmp_path / "real", ReceiverOptions(), on_event)
+    receiver.run()
+
+    scripted: list[object] = []
+    double = ScriptedReceiver(
+        block_until_cancelled(files), sender.code, tmp_path / "scripted", None, scripted.append
+    )
+    double.cancel()  # pressed before the script waits: it ends at once
+    double.run()
+
+    def cancel_shape(events: list[object]) -> dict:
+        seen = shape(events)
+        last = events[-1]
+        held, size = seen["last_progress"]["big.bin"]
+        return {
+            **{k: seen[k] for k in ("first", "names", "last", "per_file")},
+            "part_way": 0 < held < size,
+            "resumable": getattr(last, "resumable", None),
+            "cancelled": "cancelled" in (getattr(last, "error", "") or ""),
+        }
+
+    assert cancel_shape(scripted) == cancel_shape(real)
