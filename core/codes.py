@@ -82,6 +82,18 @@ def wormhole_code(text: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class WormholeCode:
+    """A magic-wormhole code (`wormhole_code`): the mailbox server, not an address, brings the
+    two ends together."""
+
+    code: str
+    host = "magic-wormhole"  # what the history names as the sender
+
+    def __str__(self) -> str:
+        return self.code
+
+
+@dataclass(frozen=True)
 class TransferCode:
     """A parsed code: where the sender listens and the token both sides share.
 

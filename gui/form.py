@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QGridLayout, QLabel, QLineEdit, QSizePolicy, QWidget
 
-from inlet.core.codes import TransferCode, parse_code
+from inlet.core.codes import TransferCode, WormholeCode, parse_code, wormhole_code
 from inlet.core.errors import CodeError
 
 from .colors import hint_style
@@ -104,12 +104,15 @@ class TransferForm(QWidget):
 
     # -- the code ----------------------------------------------------------------------------------
 
-    def check_code(self) -> TransferCode | None:
+    def check_code(self) -> TransferCode | WormholeCode | None:
         """The code, checked as the person types; an empty field is not an error yet."""
         text = self.code_edit.text()
         if not text.strip():
             self.code_hint.hide()
             return None
+        if (wormhole := wormhole_code(text)) is not None:
+            self.code_hint.hide()
+            return WormholeCode(wormhole)
         try:
             code = parse_code(text)
         except CodeError as err:

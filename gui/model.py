@@ -516,6 +516,23 @@ class TransferModel(QAbstractTableModel):
                 changed.add(i)
         self._changed(changed, Column.NAME, Column.ACTION)
 
+    def add_rows(self, rows: list[FileRow]) -> None:
+        """Files that became known mid-transfer (a wormhole folder's entries) join the end."""
+        new = [row for row in rows if row.name not in self._index]
+        if not new:
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+        for row in new:
+            if row.conflict:
+                row.overwrite = self._choices.get(row.name)
+            self._index[row.name] = len(self._rows)
+            self._rows.append(row)
+            self._size += row.size
+            self._tally(row, 1)
+        self.endInsertRows()
+        emit(self.countsChanged)
+
     def start(self, started: TransferStarted, rowset: RowSet | None = None) -> None:
         """A session began: its rows (built by the worker when it can) replace the old ones."""
         rowset = rowset if rowset is not None else RowSet.for_transfer(started)

@@ -30,7 +30,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
-from inlet.core.codes import TransferCode
+from inlet.core.codes import TransferCode, WormholeCode
 from inlet.core.events import TransferFinished
 from inlet.core.progress import format_size
 
@@ -101,7 +101,9 @@ class MainWindow(QMainWindow):
         #: False for the demo: its temporary folder must not become the next start's folder
         self.remember_destination = remember_destination
         self.history_path = history_path if history_path is not None else history.default_path()
-        self._code: TransferCode | None = None  # the code of the running (or last) receive
+        self._code: TransferCode | WormholeCode | None = None  # the running (or last) one's
+        #: a wormhole sender's offer waiting for Receive or Decline
+        self.offer_box: QMessageBox | None = None
         self.history_dialog: history.HistoryDialog | None = None
 
         self._build_ui()
@@ -188,6 +190,8 @@ class MainWindow(QMainWindow):
         self.worker.updates.connect(self._on_updates)
         self.worker.transferFinished.connect(self._on_finished)
         self.worker.folderInspected.connect(self._on_folder)
+        self.worker.filesAdded.connect(self.model.add_rows)
+        self.worker.offerReceived.connect(self._on_offer)
         self.worker.discarded.connect(self._on_discarded)
 
         self.form.receiveRequested.connect(self.start_receive)
@@ -407,7 +411,10 @@ class MainWindow(QMainWindow):
         self._tick_timer.start()
         self.banner.hide()
         self._set_busy(True)
-        self.status.say(f"Connecting to {code.host}:{code.port}…")
+        if isinstance(code, WormholeCode):
+            self.status.say("Waiting for the sender at the wormhole mailbox…")
+        else:
+            self.status.say(f"Connecting to {code.host}:{code.port}…")
         self.worker.prepare()
         emit(self.receiveRequested, request)
         return True
@@ -417,7 +424,38 @@ class MainWindow(QMainWindow):
             self.cancel_requested = True
             self.cancel_button.setEnabled(False)
             self.status.say("Cancelling… everything received so far is kept.")
+            self._close_offer()
             self.worker.cancel()
+
+    def _on_offer(self, offer: object) -> None:
+        """A wormhole sender's offer: Receive or Decline (the worker waits for the answer)."""
+        self._close_offer()
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Inlet: receive through the wormhole?",
+            f"The sender offers {offer.describe()}. Receive it into {self._receiving_into}?",
+            parent=self,
+        )
+        box.setTextFormat(Qt.TextFormat.PlainText)  # the name is the peer's text
+        receive = box.addButton("Receive", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Decline", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(receive)
+        box.finished.connect(lambda _: self._answer_offer(box, box.clickedButton() is receive))
+        self.offer_box = box
+        self.status.say(f"The sender offers {offer.describe()}.")
+        box.open()
+
+    def _answer_offer(self, box: QMessageBox, accept: bool) -> None:
+        if self.offer_box is box:
+            self.offer_box = None
+            self.worker.answer_offer(accept)
+            if accept:
+                self.status.say("Receiving through the wormhole…")
+
+    def _close_offer(self) -> None:
+        box, self.offer_box = self.offer_box, None
+        if box is not None:
+            box.close()
 
     def _escape(self) -> None:
         if self.running:
@@ -469,6 +507,13 @@ class MainWindow(QMainWindow):
             text = f"{every} received into {folder}."
             self.banner.show_message(BannerKind.SUCCESS, text, show_folder=True)
             title = "Inlet: transfer complete"
+        elif self.cancel_requested and isinstance(self._code, WormholeCode):
+            text = (
+                "Cancelled. Files completed before are kept; a wormhole code works once, so "
+                "ask the sender for a new one to receive the rest."
+            )
+            self.banner.show_message(BannerKind.INFO, text)
+            title = "Inlet: transfer cancelled"
         elif self.cancel_requested:
             text = (
                 "Cancelled. Everything received so far is kept: press Resume to continue "

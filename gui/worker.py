@@ -31,9 +31,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from inlet.core.codes import TransferCode
+from inlet.core.codes import TransferCode, WormholeCode
 from inlet.core.errors import InletError
-from inlet.core.events import TransferFinished, TransferStarted
+from inlet.core.events import FilesAdded, TransferFinished, TransferStarted
 
 from . import history
 from .coalesce import EventCoalescer
@@ -50,7 +50,7 @@ ReceiverFactory = Callable[..., object]
 class ReceiveRequest:
     """Everything one receive needs, decided in the GUI thread before it starts."""
 
-    code: TransferCode
+    code: TransferCode | WormholeCode
     dest: Path
     overwrite_default: bool = False
     overwrite: dict[str, bool] = field(default_factory=dict)
@@ -97,6 +97,10 @@ class ReceiveWorker(QObject):
     updates = Signal(object)
     #: TransferFinished — the session is over (ok, error, message_text, resumable)
     transferFinished = Signal(object)
+    #: list[FileRow] — files that became known mid-transfer (a wormhole folder's entries)
+    filesAdded = Signal(object)
+    #: Offer — a wormhole sender's offer: the window asks, then calls `answer_offer`
+    offerReceived = Signal(object)
     #: FolderInfo — answer to `inspect`
     folderInspected = Signal(object)
     #: (folder, error or "") — answer to `discard`
@@ -118,6 +122,8 @@ class ReceiveWorker(QObject):
         self._overwrite: dict[str, bool] = {}
         self._started = False
         self._finished: TransferFinished | None = None
+        self._answered = threading.Event()
+        self._accepted = False
 
     # -- commands: safe from any thread ---------------------------------------------------------
 
@@ -128,6 +134,12 @@ class ReceiveWorker(QObject):
     def cancel(self) -> None:
         """Ask the running (or the next queued) receive to stop; what arrived is kept."""
         self._cancel.set()
+        self._answered.set()  # an offer waiting for its answer is declined
+
+    def answer_offer(self, accept: bool) -> None:
+        """The person's answer to `offerReceived`."""
+        self._accepted = accept
+        self._answered.set()
 
     def set_overwrite(self, name: str, replace_existing: bool) -> None:
         """A row's overwrite toggle changed; it applies until that file is finalized."""
@@ -143,6 +155,11 @@ class ReceiveWorker(QObject):
     def receive(self, request: ReceiveRequest) -> None:
         """Run one receive to its end (blocks this thread), reporting through the signals."""
         factory = self._factory or _default_factory()
+        code, options = request.code, None
+        if isinstance(code, WormholeCode):
+            from inlet.core.wormhole.receiver import WormholeReceiver
+
+            factory, code, options = WormholeReceiver, code.code, self._wormhole_options(request)
         with self._state_lock:
             self._overwrite = dict(request.overwrite)
         self._started = False
@@ -150,7 +167,10 @@ class ReceiveWorker(QObject):
         stop_pump = threading.Event()
         try:
             receiver = factory(
-                request.code, request.dest, self._options_factory(request), on_event=self._on_event
+                code,
+                request.dest,
+                options or self._options_factory(request),
+                on_event=self._on_event,
             )
             with self._state_lock:
                 for name, value in self._overwrite.items():
@@ -233,6 +253,31 @@ class ReceiveWorker(QObject):
             return
         emit(self.discarded, folder, "")
 
+    def _wormhole_options(self, request: ReceiveRequest) -> object:
+        """The wormhole servers come from the environment (as for the ``wormhole`` command),
+        else the public ones; offers are asked about in the window."""
+        import os
+
+        from inlet.core.wormhole import receiver as wormhole
+
+        return wormhole.WormholeOptions(
+            mailbox_url=os.environ.get(wormhole.MAILBOX_ENV) or wormhole.PUBLIC_MAILBOX,
+            relay=os.environ.get(wormhole.RELAY_ENV) or wormhole.PUBLIC_RELAY,
+            overwrite=request.overwrite_default,
+            accept=self._ask_offer,
+        )
+
+    def _ask_offer(self, offer: object) -> bool:
+        """Called by the wormhole receiver in this thread: wait for the window's answer (a
+        cancel answers no)."""
+        self._answered.clear()
+        self._accepted = False
+        if self._cancel.is_set():
+            return False
+        emit(self.offerReceived, offer)
+        self._answered.wait()
+        return self._accepted and not self._cancel.is_set()
+
     # -- the receiver's side --------------------------------------------------------------------
 
     def _on_event(self, event: object) -> None:
@@ -251,6 +296,13 @@ class ReceiveWorker(QObject):
                 self._started = True
                 emit(self.transferStarted, start)
                 self._flush_locked()
+        elif isinstance(event, FilesAdded):
+            rows = RowSet.for_transfer(
+                TransferStarted(files=event.files, total_size=0, conflicts=event.conflicts)
+            ).rows
+            with self._emit_lock:  # the statuses before them first, theirs after
+                self._flush_locked()
+                emit(self.filesAdded, rows)
         elif isinstance(event, TransferFinished):
             self._finished = event
 

@@ -179,7 +179,7 @@ class WormholeReceiver:
         try:
             offer = parse_offer(raw)
         except OfferRefused as err:
-            self._step(self._decline, err.answer)
+            self._tell_sender_no(err.answer)
             raise
         result.offer = offer
         self._emit(offer)
@@ -191,10 +191,10 @@ class WormholeReceiver:
         self._check_space(offer)
         accept = self.options.accept
         if accept is not None and not accept(offer):
-            self._step(self._decline, "transfer rejected")
+            self._tell_sender_no("transfer rejected")
             raise DeclinedError(f"You declined {offer.describe()}.")
         if self._cancelled.is_set():
-            self._step(self._decline, "transfer rejected")
+            self._tell_sender_no("transfer rejected")
             raise CancelledError("The transfer was cancelled.")
         with Destination(self.dest_dir) as destination:
             landing = Landing(destination, offer, self.overwrite_for, self._emit)
@@ -228,11 +228,16 @@ class WormholeReceiver:
     def _check_space(self, offer: Offer) -> None:
         free = shutil.disk_usage(self.dest_dir).free
         if offer.total > free:
-            self._step(self._decline, "insufficient free space")
+            self._tell_sender_no("insufficient free space")
             raise DiskFullError(
                 f"{offer.describe().capitalize()} does not fit: {free:,} bytes are free in "
                 f"{self.dest_dir}. It was declined."
             )
+
+    def _tell_sender_no(self, answer: str) -> None:
+        """Decline, even after a cancel: the sender's ``wormhole`` waits for an answer."""
+        with contextlib.suppress(Exception):
+            loop.call(self._decline, answer)
 
     def _step(self, function: Callable[..., Any], *args: Any) -> Any:
         """One step in the reactor, waited for; wormhole's failures become sentences."""
