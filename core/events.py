@@ -61,6 +61,11 @@ class TransferStarted:
     conflicts: frozenset[str] = frozenset()
     #: names completed in an earlier session and still verified ("already here")
     already_done: frozenset[str] = frozenset()
+    #: the names this receive asked for (a row's Retry); None: every file. The others are
+    #: left as they were: no event comes for them.
+    selected: frozenset[str] | None = None
+    #: the sender can send some of its files alone (a row's Retry gets that one file)
+    selectable: bool = False
 
 
 @dataclass(frozen=True)

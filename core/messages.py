@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -33,8 +33,11 @@ from .jsonscan import MAX_STRING_BYTES, STRING_BODY, Reader, Skipped, decode_str
 MAX_FILES = 1_000_000
 #: Refused as absurd: a transfer (the unified stream) larger than this (1 PiB).
 MAX_STREAM_SIZE = 1 << 50
-#: The Inlet extension version this code speaks (docs/PROTOCOL.md, "The Inlet extension").
-INLET_VERSION = 1
+#: The Inlet extension version this code speaks (docs/PROTOCOL.md, "The Inlet extension"); it
+#: also speaks every earlier one. Version 2 lets the receiver's plan ask for some files only.
+INLET_VERSION = 2
+#: The first version whose plan may carry ``only``.
+SELECT_VERSION = 2
 
 COMPRESSOR_LZ4 = "lz4"
 COMPRESSOR_NONE = "none"
@@ -88,8 +91,9 @@ def hash_list_limit(file_count: int, names: int) -> int:
 
 
 def plan_limit(file_count: int, names: int) -> int:
-    """Largest resume plan accepted: per file a name, two lengths and two SHA-256s."""
-    return _SLACK + file_count * 220 + _RESPELLED * names
+    """Largest resume plan accepted: per file a name, two lengths and two SHA-256s, and the
+    name again in ``only``."""
+    return _SLACK + file_count * 224 + 2 * _RESPELLED * names
 
 
 def accept_limit(file_count: int) -> int:
@@ -491,13 +495,23 @@ def parse_file_hash(payload: bytes, expected_index: int) -> str:
 # -- the extension's plan and accept ----------------------------------------------------------
 
 
-def build_plan(have: Mapping[str, HeldPrefix]) -> bytes:
+def build_plan(
+    have: Mapping[str, HeldPrefix],
+    version: int = INLET_VERSION,
+    only: Sequence[str] | None = None,
+) -> bytes:
+    """The plan; ``only`` (version 2 on) names the files wanted, the others are not sent."""
     held: dict[str, dict[str, Any]] = {}
     for name, p in have.items():
         held[name] = {"bytes": p.length, "sha256": p.sha256}
         if p.checkpoint is not None:
             held[name]["checkpoint"] = {"bytes": p.checkpoint.length, "sha256": p.checkpoint.sha256}
-    return _dump({"type": "inlet_plan", "version": INLET_VERSION, "have": held})
+    plan: dict[str, Any] = {"type": "inlet_plan", "version": version, "have": held}
+    if only is not None:
+        if version < SELECT_VERSION:
+            raise ValueError(f"A plan of version {version} cannot ask for some files only.")
+        plan["only"] = list(only)
+    return _dump(plan)
 
 
 def check_plan(have: Mapping[str, Any], files: Sequence[FileInfo]) -> dict[str, HeldPrefix]:
@@ -525,12 +539,23 @@ def check_plan(have: Mapping[str, Any], files: Sequence[FileInfo]) -> dict[str, 
 
 def parse_plan(payload: bytes, files: Sequence[FileInfo]) -> dict[str, HeldPrefix]:
     """The receiver's resume plan: which prefix of which file it already holds."""
+    return parse_plan_message(payload, files)[0]
+
+
+def parse_plan_message(
+    payload: bytes, files: Sequence[FileInfo]
+) -> tuple[dict[str, HeldPrefix], tuple[str, ...] | None]:
+    """The receiver's plan: (held prefixes, the files it asks for, None for every one).
+    ``only`` counts from version 2; in a version 1 plan it is an unknown key, ignored."""
     reader = _reader(payload, "resume plan")
     message: dict[str, Any] = {}
     plan: dict[str, HeldPrefix] | None = None
+    only: list[str] | Any = None
     for key in reader.members():
         if key == "have":
             plan = _read_have(reader, _first_sizes(files))
+        elif key == "only":
+            only = _read_names(reader, files, "plan")
         elif key in ("type", "version"):
             message[key] = reader.value()
         else:
@@ -541,11 +566,15 @@ def parse_plan(payload: bytes, files: Sequence[FileInfo]) -> dict[str, HeldPrefi
             f"Expected an inlet_plan message, got type {message.get('type')!r:.40}."
         )
     version = message.get("version")
-    if version != INLET_VERSION or not _is_int(version):
+    if not _is_int(version) or not 1 <= version <= INLET_VERSION:
         raise ProtocolError(f"The receiver answered with Inlet extension version {version!r:.20}.")
     if plan is None:
         raise ProtocolError("The plan's 'have' from the peer is not a JSON object.")
-    return plan
+    if version < SELECT_VERSION or only is None:
+        return plan, None
+    if not isinstance(only, list):
+        raise ProtocolError("The plan's 'only' from the peer is not a list of file names.")
+    return plan, tuple(only)
 
 
 def _read_have(reader: Reader, sizes: Mapping[str, int]) -> dict[str, HeldPrefix]:
@@ -631,9 +660,13 @@ def build_accept(starts: Sequence[int | None]) -> bytes:
 
 
 def check_starts(
-    starts: Sequence[Any], files: Sequence[FileInfo], plan: Mapping[str, HeldPrefix]
+    starts: Sequence[Any],
+    files: Sequence[FileInfo],
+    plan: Mapping[str, HeldPrefix],
+    only: Collection[str] | None = None,
 ) -> tuple[int | None, ...]:
-    """Where each file starts: 0, the held length (prefix verified), or None (fully held).
+    """Where each file starts: 0, the held length (prefix verified), or None (fully held, or
+    not among the ``only`` files the receiver asked for).
 
     Raises ValueError; the caller turns it into the right error for its side.
     """
@@ -642,7 +675,10 @@ def check_starts(
     checked: list[int | None] = []
     for i, (start, info) in enumerate(zip(starts, files, strict=True)):
         held = plan.get(info.name)
-        if start is None:
+        if only is not None and info.name not in only:
+            if start is not None:
+                raise ValueError(f"File #{i} ({info.name[:80]!r}) was not asked for.")
+        elif start is None:
             if held is None or held.length != info.size:
                 raise ValueError(f"File #{i} ({info.name[:80]!r}) is skipped but not fully held.")
         elif not _is_int(start):
@@ -657,7 +693,10 @@ def check_starts(
 
 
 def parse_accept(
-    payload: bytes, files: Sequence[FileInfo], plan: Mapping[str, HeldPrefix]
+    payload: bytes,
+    files: Sequence[FileInfo],
+    plan: Mapping[str, HeldPrefix],
+    only: Collection[str] | None = None,
 ) -> tuple[int | None, ...]:
     reader = _reader(payload, "plan answer")
     message: dict[str, Any] = {}
@@ -677,7 +716,7 @@ def parse_accept(
     if not isinstance(starts, list):
         raise ProtocolError("The sender's plan answer has no list of start positions.")
     try:
-        return check_starts(starts, files, plan)
+        return check_starts(starts, files, plan, only)
     except ValueError as err:
         raise ProtocolError(f"The sender's plan answer is not possible: {err}") from None
 
@@ -780,9 +819,9 @@ def parse_reply(payload: bytes, files: Sequence[FileInfo]) -> dict[str, Any]:
     return reply
 
 
-def _read_names(reader: Reader, files: Sequence[FileInfo]) -> list[str] | Any:
-    """A reply's ``failed_files``: offered names, each once, kept as the file list's own
-    strings (not a second copy of each); another value as `value` reads it."""
+def _read_names(reader: Reader, files: Sequence[FileInfo], what: str = "reply") -> list[str] | Any:
+    """A reply's ``failed_files`` (or a plan's ``only``): offered names, each once, kept as the
+    file list's own strings (not a second copy of each); another value as `value` reads it."""
     if reader.peek() != _OPEN_ARRAY:
         return reader.value()
     offered = {f.name: f.name for f in files}
@@ -790,11 +829,11 @@ def _read_names(reader: Reader, files: Sequence[FileInfo]) -> list[str] | Any:
     for _ in reader.items():
         name = reader.value()
         if not isinstance(name, str):
-            raise ProtocolError("The receiver's reply lists something else than file names.")
+            raise ProtocolError(f"The receiver's {what} lists something else than file names.")
         known = offered.pop(name, None)
         if known is None:
             raise ProtocolError(
-                f"The receiver's reply names {name[:80]!r}, never offered (or named twice)."
+                f"The receiver's {what} names {name[:80]!r}, never offered (or named twice)."
             )
         names.append(known)
     return names

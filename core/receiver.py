@@ -65,6 +65,9 @@ class ReceiverOptions:
     #: How the destination compares names ("exact", "casefold", "nfd", "casefold+nfd"); None
     #: probes the folder. A seam for tests, and for folders the probe cannot write to.
     name_folding: str | None = None
+    #: Ask for these files only (names as listed; a row's Retry), when the sender can send
+    #: some files alone (core/receive/selection.py); None: every file not yet here.
+    only: frozenset[str] | None = None
 
 
 @dataclass

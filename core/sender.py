@@ -305,6 +305,19 @@ class Sender:
         return 180.0 if count > 10_000 else 120.0 if count > 1_000 else 60.0
 
 
+def _holds_the_rest(
+    offers: list[SourceFile], plan: dict[str, wire.HeldPrefix], only: tuple[str, ...]
+) -> bool:
+    """Whether a receiver that asked for ``only`` says it holds every other file whole (its
+    word is enough here: it decides only whether this sender keeps waiting for it)."""
+    wanted = set(only)
+    return all(
+        offer.name in wanted
+        or ((held := plan.get(offer.name)) is not None and held.length == offer.size)
+        for offer in offers
+    )
+
+
 def _tell_busy(conn: socket.socket) -> None:
     with contextlib.suppress(OSError):
         conn.settimeout(5)
@@ -500,12 +513,18 @@ class _SenderSession:
             raise PeerGoneError("The receiver closed the connection before it was ready.")
         if not isinstance(ready, wire.ReceiverReady):
             raise ProtocolError(f"Expected READY, got {type(ready).__name__}.")
+        # A receiver that asked for some files only (a row's Retry) has everything once they
+        # arrive only if it holds all the others whole.
+        has_the_rest = True
         if ready.plan is None:
             self._stream_legacy(list(range(len(self.offers))))
         else:
-            starts = self._accept_plan(ready.plan)
+            starts = self._accept_plan(ready.plan, ready.only)
             self.conn.send_accept(starts)
             self._stream_files([(i, s) for i, s in enumerate(starts) if s is not None])
+            has_the_rest = ready.only is None or _holds_the_rest(
+                self.offers, ready.plan, ready.only
+            )
         resent = [0] * len(self.offers)
         while True:
             reply = self._next_event(self.sender.options.reply_timeout)
@@ -514,6 +533,9 @@ class _SenderSession:
             if not isinstance(reply, wire.ReceiverReply):
                 raise ProtocolError(f"Unexpected {type(reply).__name__} from the receiver.")
             body = reply.body
+            if body.get("status") == "completed" and not has_the_rest:
+                log("The receiver has the files it asked for; waiting for it to ask for the rest.")
+                return False
             if body.get("status") == "completed":
                 return True
             if body.get("type") != "retry_request":
@@ -539,16 +561,23 @@ class _SenderSession:
             else:
                 self._stream_legacy(indices)
 
-    def _accept_plan(self, plan: dict[str, wire.HeldPrefix]) -> list[int | None]:
+    def _accept_plan(
+        self, plan: dict[str, wire.HeldPrefix], only: tuple[str, ...] | None = None
+    ) -> list[int | None]:
         """Check each prefix the receiver holds against the source: continue, skip or restart.
 
         The receiver may offer its whole ``.part`` plus a shorter checkpoint; the longest prefix
         that matches the source wins. The hash state at that point is kept so streaming the rest
-        does not read the prefix again.
+        does not read the prefix again. A file the receiver did not ask for (``only``) is not
+        sent.
         """
         starts: list[int | None] = []
         self._prefix_hashers: dict[int, hashlib._Hash] = {}
+        wanted = None if only is None else set(only)
         for index, offer in enumerate(self.offers):
+            if wanted is not None and offer.name not in wanted:
+                starts.append(None)
+                continue
             held = plan.get(offer.name)
             start = 0
             if held is not None and 0 < held.length <= offer.size:

@@ -128,6 +128,8 @@ class Metadata:
     compressed: bool
     is_message: bool
     extension_offered: bool
+    #: the sender can send only some of its files (extension version 2 or later)
+    can_select: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,8 @@ class ReceiverReady:
     (extension): raw file name -> ``HeldPrefix(length, sha256)``. Answer it with send_accept()."""
 
     plan: dict[str, HeldPrefix] | None
+    #: the raw names the receiver asked for (extension version 2); None: every file
+    only: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -522,6 +526,16 @@ class _Connection:
         return MAX_DATA_PAYLOAD + _COMPRESSED_SLACK if compressed else MAX_DATA_PAYLOAD
 
 
+def _checked_only(names: Sequence[str], files: Sequence[FileInfo]) -> tuple[str, ...]:
+    """The files a receiver asks for, as raw names of the list in list order; a name not in the
+    list is a programming error (ValueError)."""
+    wanted = set(names)
+    listed = [f.name for f in files if f.name in wanted]
+    if len(set(listed)) != len(wanted):
+        raise ValueError(f"accept(only=...) names files not in the list: {sorted(wanted)[:3]}")
+    return tuple(dict.fromkeys(listed))
+
+
 def _name_list(files: Iterable[Any]) -> list[FileInfo]:
     """FileInfo-like objects (``.name``/``.size``) or ``(name, size)`` pairs, with offsets."""
     result: list[FileInfo] = []
@@ -582,6 +596,8 @@ class ReceiverConnection(_Connection):
         self._offered = False
         self._compressed = False
         self._plan: dict[str, HeldPrefix] = {}
+        self._only: tuple[str, ...] | None = None
+        self._offered_version = 0
         self._retrying = False
 
     @property
@@ -589,20 +605,35 @@ class ReceiverConnection(_Connection):
         """The sender's metadata offered the Inlet extension."""
         return self._offered
 
+    def _can_select(self) -> bool:
+        return self._extension_allowed and self._offered_version >= messages.SELECT_VERSION
+
     # -- what the application says --------------------------------------------------------------
 
-    def accept(self, plan: Mapping[str, HeldPrefix | tuple[int, str]] | None = None) -> None:
+    def accept(
+        self,
+        plan: Mapping[str, HeldPrefix | tuple[int, str]] | None = None,
+        only: Sequence[str] | None = None,
+    ) -> None:
         """Say READY. With a ``plan`` and a sender that offered the extension, send the resume
         plan instead and expect ``Accepted``. The plan maps raw names (as in the metadata) to
         ``HeldPrefix(length, sha256, checkpoint=None)`` or ``(length, sha256)``: the prefix this
         side holds and the SHA-256 of exactly those bytes (docs/PROTOCOL.md, 5.2). Without the
         extension the plan is not sent: the sender streams every byte from 0 and the
-        application drops what it holds (check ``extension_active``)."""
+        application drops what it holds (check ``extension_active``).
+
+        ``only`` (raw names) asks for those files alone: the sender sends none of the others
+        (docs/PROTOCOL.md, 5.4); it needs a plan and a sender that can select (``Metadata``'s
+        ``can_select``)."""
         self._require(_State.APP_ACCEPT)
+        if only is not None and not (plan is not None and self._can_select()):
+            raise ValueError("accept(only=...) needs a plan and a sender that can select files.")
         if plan is not None and self._offered and self._extension_allowed:
             self._plan = messages.check_plan(plan, self._files)
+            self._only = None if only is None else _checked_only(only, self._files)
             self._extension = True
-            self._send_sealed(messages.build_plan(self._plan))
+            version = min(self._offered_version, messages.INLET_VERSION)
+            self._send_sealed(messages.build_plan(self._plan, version, self._only))
             self._state = _State.WAIT_SENDER_ACCEPT
         else:
             self._send_plain(READY)
@@ -678,9 +709,15 @@ class ReceiverConnection(_Connection):
             self._name_bytes = meta.name_bytes
             self._compressed = meta.compressed
             self._offered = meta.inlet_version is not None
+            self._offered_version = meta.inlet_version or 0
             self._events.append(
                 Metadata(
-                    meta.files, meta.total_size, meta.compressed, meta.is_message, self._offered
+                    meta.files,
+                    meta.total_size,
+                    meta.compressed,
+                    meta.is_message,
+                    self._offered,
+                    can_select=self._can_select(),
                 )
             )
             self._state = _State.APP_ACCEPT
@@ -690,7 +727,7 @@ class ReceiverConnection(_Connection):
             )
             if payload is None:
                 return False
-            starts = messages.parse_accept(payload, self._files, self._plan)
+            starts = messages.parse_accept(payload, self._files, self._plan, self._only)
             self._stream = _first_pass(self._files, starts)
             self._events.append(Accepted(starts))
             self._state = _State.STREAM
@@ -878,6 +915,7 @@ class SenderConnection(_Connection):
         self._offer_extension = extension
         self._compress = compress
         self._plan: dict[str, HeldPrefix] = {}
+        self._only: tuple[str, ...] | None = None
         self._state = _State.IDLE
 
     def start(self) -> None:
@@ -921,7 +959,7 @@ class SenderConnection(_Connection):
         """Answer the plan: per file, 0 (prefix did not match), its held length (prefix
         verified against the source), or None (fully held and verified: skip it)."""
         self._require(_State.APP_PLAN_ANSWER)
-        checked = messages.check_starts(list(starts), self._files, self._plan)
+        checked = messages.check_starts(list(starts), self._files, self._plan, self._only)
         self._send_sealed(messages.build_accept(checked))
         self._stream = _first_pass(self._files, checked)
         self._state = _State.SENDING
@@ -1081,9 +1119,9 @@ class SenderConnection(_Connection):
             payload = self._read_sealed("the resume plan", limit)
             if payload is None:
                 return False
-            self._plan = messages.parse_plan(payload, self._files)
+            self._plan, self._only = messages.parse_plan_message(payload, self._files)
             self._extension = True
-            self._events.append(ReceiverReady(dict(self._plan)))
+            self._events.append(ReceiverReady(dict(self._plan), self._only))
             self._state = _State.APP_PLAN_ANSWER
             return True
         raise ProtocolError(f"Expected READY from the receiver, but it sent a {length}-byte frame.")

@@ -73,10 +73,20 @@ class RowState(StrEnum):
 class RowAction(StrEnum):
     OPEN = "Open"
     SHOW = "Show in folder"
-    #: a new receive from the same sender: every file not yet here comes again (the protocol
-    #: cannot ask for one file yet), so the button says what it does
-    RETRY = "Receive again"
+    #: a new receive of this one file from the same sender (an Inlet sender sends it alone)
+    RETRY = "Retry"
+    #: what Retry is with a sender that cannot send one file alone (ftransfer, --no-ext): a new
+    #: receive of every file not yet here, so the button says what it does
+    RECEIVE_AGAIN = "Receive again"
     COPY_PATH = "Copy path"  # context menu only
+
+
+#: Why a failed row's button receives more than its file, in its tooltip.
+RECEIVE_AGAIN_WHY = (
+    "This sender (ftransfer, or inlet send --no-ext) cannot send one file alone: this receives "
+    "every file not yet here again; the verified ones stay."
+)
+RETRY_TIP = "Receive this file again from the sender; the other rows stay as they are."
 
 
 @dataclass(slots=True)
@@ -287,6 +297,8 @@ class TransferModel(QAbstractTableModel):
         #: choices survive a new session (retry, resume) for the same names
         self._choices: dict[str, bool] = {}
         self.is_message = False
+        #: the last session's sender can send one file alone (a row's Retry gets just it)
+        self.selectable = False
         self._done = self._failed = self._held = self._size = 0
 
     # -- reading --------------------------------------------------------------------------------
@@ -371,9 +383,16 @@ class TransferModel(QAbstractTableModel):
         return None
 
     def _actions(self, row: FileRow) -> tuple[RowAction, ...]:
-        """While a receive runs, no Retry (the engine retries by itself); Open still works."""
+        """While a receive runs, no Retry (the engine retries by itself); Open still works.
+        With a sender that cannot send one file alone, Retry says what it does instead."""
         actions = row.actions()
-        return tuple(a for a in actions if a != RowAction.RETRY) if self._busy else actions
+        if RowAction.RETRY not in actions:
+            return actions
+        if self._busy:
+            return tuple(a for a in actions if a != RowAction.RETRY)
+        if self.selectable:
+            return actions
+        return tuple(RowAction.RECEIVE_AGAIN if a == RowAction.RETRY else a for a in actions)
 
     def _tooltip(self, row: FileRow, column: int) -> str | None:
         text = None
@@ -388,6 +407,12 @@ class TransferModel(QAbstractTableModel):
             text = row.reason
         elif column == Column.NAME:
             text = row.name
+        elif column == Column.ACTION:
+            actions = self._actions(row)
+            if RowAction.RETRY in actions:
+                text = RETRY_TIP
+            elif RowAction.RECEIVE_AGAIN in actions:
+                text = RECEIVE_AGAIN_WHY
         return None if text is None else plain_tooltip(text)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -534,10 +559,24 @@ class TransferModel(QAbstractTableModel):
         emit(self.countsChanged)
 
     def start(self, started: TransferStarted, rowset: RowSet | None = None) -> None:
-        """A session began: its rows (built by the worker when it can) replace the old ones."""
+        """A session began: its rows (built by the worker when it can) replace the old ones.
+
+        A row this receive did not ask for (a Retry of another row) stays as it was, and so
+        does a row that was done before and is "already here" now: it is the same file."""
         rowset = rowset if rowset is not None else RowSet.for_transfer(started)
-        for row in rowset.rows:  # choices made for these names in an earlier session stay
-            if row.conflict:
+        if not started.is_message:
+            self.selectable = started.selectable
+        selected = started.selected
+        old = {row.name: row for row in self._rows} if self._rows else {}
+        rows = rowset.rows
+        for i, row in enumerate(rows):
+            before = old.get(row.name)
+            if before is not None and (
+                (selected is not None and row.name not in selected)
+                or (row.already_here and before.state == RowState.DONE)
+            ):
+                rows[i] = row = before
+            elif row.conflict:  # choices made for these names in an earlier session stay
                 row.overwrite = self._choices.get(row.name)
         self._swap(rowset)
 

@@ -165,7 +165,9 @@ class TransferView(QWidget):
 
     def update_tools(self) -> None:
         done, failed, _ = self.model.counts()
-        self.retry_all_button.setVisible(failed > 1 and not self._busy)
+        # With a sender that cannot send some files alone, each failed row's Receive again
+        # does what this would: one button is enough.
+        self.retry_all_button.setVisible(failed > 1 and not self._busy and self.model.selectable)
         self.clear_button.setVisible(done > 0 and not self._busy and not self.model.has_saved)
 
     def _clear_finished(self) -> None:
@@ -195,7 +197,7 @@ class TransferView(QWidget):
         return index.row() if index.isValid() else None
 
     def _on_activated(self, index: QModelIndex) -> None:
-        """Enter or double-click: the row's first action (Open, or Receive again)."""
+        """Enter or double-click: the row's first action (Open, or Retry)."""
         actions = index.data(Role.ACTIONS) or ()
         if actions:
             emit(self.actionRequested, index.row(), actions[0])

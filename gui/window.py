@@ -104,6 +104,7 @@ class MainWindow(QMainWindow):
         self._code: TransferCode | WormholeCode | None = None  # the running (or last) one's
         #: a wormhole sender's offer waiting for Receive or Decline
         self.offer_box: QMessageBox | None = None
+        self._asked: frozenset[str] | None = None  # the files it asked for (None: every one)
         self.history_dialog: history.HistoryDialog | None = None
 
         self._build_ui()
@@ -198,14 +199,14 @@ class MainWindow(QMainWindow):
         self.form.destinationChosen.connect(self.set_destination)
         self.form.createRequested.connect(self.create_folder)
         self.view.actionRequested.connect(self.run_action)
-        self.view.retryAllRequested.connect(self.start_receive)
+        self.view.retryAllRequested.connect(self.retry_failed)
         self.desktop.failed.connect(self._desktop_failed)
         self.cancel_button.clicked.connect(self.cancel)
         # Not a queued connection (a slot of the worker would be: it lives in the worker thread,
         # which may be blocked in the receiver); set_overwrite is thread-safe, memory only.
         self.model.overwriteChanged.connect(self._overwrite_changed)
         self.model.countsChanged.connect(self._schedule_status)
-        self.banner.resume_button.clicked.connect(self.start_receive)
+        self.banner.resume_button.clicked.connect(lambda: self.start_receive())
         self.banner.discard_button.clicked.connect(self.discard)
         self.banner.show_folder_button.clicked.connect(self._show_destination)
         self._status_timer.timeout.connect(self._refresh_status)
@@ -376,8 +377,9 @@ class MainWindow(QMainWindow):
 
     # -- receiving ---------------------------------------------------------------------------------
 
-    def start_receive(self) -> bool:
-        """Receive (or resume, or retry: the same thing) with the code and the folder shown.
+    def start_receive(self, only: frozenset[str] | None = None) -> bool:
+        """Receive (or resume) with the code and the folder shown; ``only``: just those files
+        (a Retry), when the sender can send some files alone.
 
         True when a receive starts, or starts as soon as the worker has confirmed that the
         folder the field shows (typed since it was last looked at) is one.
@@ -401,7 +403,9 @@ class MainWindow(QMainWindow):
             dest=self._folder,
             overwrite_default=self.overwrite_default.isChecked(),
             overwrite=self.model.overwrite_choices(),
+            only=only if self.model.selectable else None,
         )
+        self._asked = None
         self.running = True
         self._code = code
         self.cancel_requested = False
@@ -473,6 +477,7 @@ class MainWindow(QMainWindow):
 
     def _on_started(self, start: SessionStart) -> None:
         self._interrupted = False
+        self._asked = start.event.selected
         self.rate.clear()
         self.model.start(start.event, start.rows)
         self._refresh_status()
@@ -502,8 +507,11 @@ class MainWindow(QMainWindow):
             self._show_message(finished.message_text)
             title, text = "Inlet: message received", finished.message_text[:200]
         elif finished.ok:
-            total = self.model.rowCount()
-            every = "The file was" if total == 1 else f"All {total} files were"
+            total = self.model.rowCount() if self._asked is None else len(self._asked)
+            if self._asked is not None and total == 1:
+                every = f"{next(iter(self._asked))} was"
+            else:
+                every = "The file was" if total == 1 else f"All {total} files were"
             text = f"{every} received into {folder}."
             self.banner.show_message(BannerKind.SUCCESS, text, show_folder=True)
             title = "Inlet: transfer complete"
@@ -525,9 +533,13 @@ class MainWindow(QMainWindow):
             text = finished.error or "The transfer failed."
             if finished.resumable:
                 text += " The code above can be edited: a restarted sender prints a new one."
-            self.banner.show_message(
-                BannerKind.ERROR, text, resume=finished.resumable, show_folder=False
+            # Resume brings every file not yet here; when each of them failed, their rows'
+            # Retry (and Receive failed files again) say that better.
+            rows = self.model.rows()
+            resume = finished.resumable and (
+                not rows or any(r.state == RowState.STOPPED for r in rows)
             )
+            self.banner.show_message(BannerKind.ERROR, text, resume=resume, show_folder=False)
             title = "Inlet: transfer failed"
         if finished.message_text is None:
             self._record(finished)
@@ -576,6 +588,9 @@ class MainWindow(QMainWindow):
         if action not in self.view.menu_actions(row) or self.running:
             return
         if action == RowAction.RETRY:
+            self.start_receive(only=frozenset({file.name}))
+            return
+        if action == RowAction.RECEIVE_AGAIN:
             self.start_receive()
             return
         path = self._path_of(file)
@@ -585,6 +600,11 @@ class MainWindow(QMainWindow):
             self.desktop.show_in_folder(path)
         else:
             QGuiApplication.clipboard().setText(str(path))
+
+    def retry_failed(self) -> bool:
+        """Receive the failed files again (only them, when the sender can send some alone)."""
+        failed = frozenset(r.name for r in self.model.rows() if r.state == RowState.FAILED)
+        return bool(failed) and self.start_receive(only=failed)
 
     def _path_of(self, file: FileRow) -> Path:
         """Where a row's file is: its final path (absolute, or relative to the folder)."""

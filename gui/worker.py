@@ -54,6 +54,8 @@ class ReceiveRequest:
     dest: Path
     overwrite_default: bool = False
     overwrite: dict[str, bool] = field(default_factory=dict)
+    #: ask for these files only (a row's Retry); None: every file not yet here
+    only: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def _default_factory() -> ReceiverFactory:
 def _receiver_options(request: ReceiveRequest) -> object:
     from inlet.core.receiver import ReceiverOptions
 
-    return ReceiverOptions(overwrite=request.overwrite_default)
+    return ReceiverOptions(overwrite=request.overwrite_default, only=request.only)
 
 
 class ReceiveWorker(QObject):

@@ -28,6 +28,7 @@ from ..store.groupcommit import GroupCommit
 from ..store.lockfile import file_proof
 from ..writer import FileWriter
 from .incoming import IncomingFile, ReceivedFile
+from .selection import Selection
 
 if TYPE_CHECKING:
     from ..receiver import ReceiverOptions, TransferResult
@@ -87,6 +88,7 @@ class ReceiveSession:
         self.commits: GroupCommit | None = None
         self._reused_named = 0  # bytes kept from earlier sessions in files named (and let go)
         self._offered: dict[str, wire.HeldPrefix] = {}
+        self.selection = Selection()
 
     # -- the conversation -------------------------------------------------------------------------
 
@@ -149,6 +151,7 @@ class ReceiveSession:
         # Both ends Inlet: the sender checks held prefixes against its source, so the whole
         # .part (usually more than the lock recorded before a crash) can be offered.
         vouched = meta.extension_offered and self.options.extension
+        self.selection = Selection.of(self.options.only, usable, vouched and meta.can_select)
         have: dict[str, wire.HeldPrefix] = {}
         resumed: dict[str, int] = {}
         conflicts: set[str] = set()
@@ -161,6 +164,8 @@ class ReceiveSession:
                 have[incoming.info.name] = wire.HeldPrefix(incoming.info.size, entry.sha256)
                 resumed[incoming.name] = incoming.info.size
                 continue
+            if not self.selection.wants(incoming):
+                continue  # not asked for: left as it is
             if incoming.exists:
                 conflicts.add(incoming.name)
             held = entry.held if entry else 0
@@ -193,7 +198,7 @@ class ReceiveSession:
         self.result.resumed = bool(resumed)
         if vouched:
             self._offered = have
-            self.conn.accept(plan=have)
+            self.conn.accept(plan=have, only=self.selection.wire_names(self.files))
         else:
             self.conn.accept()
         self._link.send()  # the sender streams while the listener (the window) lists the files
@@ -205,6 +210,8 @@ class ReceiveSession:
                 extension=vouched,
                 conflicts=frozenset(conflicts),
                 already_done=frozenset(f.name for f in usable if f.already_done),
+                selected=self.selection.shown(self.files),
+                selectable=vouched and meta.can_select,
             )
         )
 
@@ -239,8 +246,9 @@ class ReceiveSession:
 
     def _on_accepted(self, accepted: wire.Accepted) -> None:
         """Extension mode: the sender says where each file starts (it checked our prefixes)."""
+        wants = self.selection.wants
         for incoming, start in zip(self.files, accepted.starts, strict=True):
-            if incoming.refused or (incoming.deferred and start == 0):
+            if incoming.refused or not wants(incoming) or (incoming.deferred and start == 0):
                 continue  # a fresh file from its first byte: nothing to adopt
             offered = self._offered.get(incoming.info.name)
             if incoming.already_done:
@@ -456,11 +464,12 @@ class ReceiveSession:
             self.destination.check_present()
         if self.lock is not None:
             self.lock.flush()
-        failed = [f.record for f in self.files if f.record.status != FileStatus.COMPLETED.value]
+        asked = self.selection.asked(self.files)
+        failed = [f.record for f in asked if f.record.status != FileStatus.COMPLETED.value]
         result.ok = not failed
         if result.ok:
-            self.conn.complete(f"Received {len(self.files)} file(s).", time.time())
-            if self.lock is not None:
+            self.conn.complete(f"Received {len(asked)} file(s).", time.time())
+            if self.lock is not None and all(f.succeeded for f in self.files):
                 self.lock.remove()
         else:
             self.conn.complete_with_failures([f.name for f in failed], time.time())

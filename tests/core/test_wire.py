@@ -1042,7 +1042,7 @@ def test_sender_refuses_a_plan_it_did_not_offer() -> None:
 @pytest.mark.parametrize(
     "plan",
     [
-        {"type": "inlet_plan", "version": 2, "have": {}},
+        {"type": "inlet_plan", "version": 3, "have": {}},
         {"type": "inlet_plan", "version": 1, "have": {"zzz": {"bytes": 1, "sha256": "a" * 64}}},
         {"type": "inlet_plan", "version": 1, "have": {"a": {"bytes": 4, "sha256": "a" * 64}}},
         {"type": "inlet_plan", "version": 1, "have": {"a": {"bytes": 1, "sha256": "a"}}},

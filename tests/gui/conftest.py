@@ -165,3 +165,19 @@ def make_window(qtbot, settings):
     for window in windows:
         window._confirm = lambda *args: True
         window.shutdown()
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    """The real window, shown (offscreen), with real receivers; every question confirmed."""
+    from inlet.gui.window import MainWindow
+
+    win = MainWindow(settings=settings, notifier=RecordingNotifier())
+    record_opened(win)
+    win._confirm = lambda *args: True
+    qtbot.addWidget(win)
+    win.resize(1000, 500)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.shutdown()

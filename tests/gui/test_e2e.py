@@ -19,13 +19,15 @@ from inlet.gui.model import Column, RowState
 from inlet.gui.widgets import BannerKind
 from inlet.gui.window import MainWindow
 
-from .conftest import RecordingNotifier, record_opened
+from .conftest import RecordingNotifier
 from .test_responsive import COUNT, GuiWork
 from .test_window import drop
 
 
 @pytest.fixture
 def senders():
+    """Real ``inlet send`` processes (``senders(PATH, *flags)`` returns the code), started
+    the way the demo starts its own; every one is stopped when the test ends."""
     started: list[SenderProcess] = []
 
     def start(*args: str | Path) -> str:
@@ -37,19 +39,6 @@ def senders():
     yield start
     for sender in started:
         sender.stop()
-
-
-@pytest.fixture
-def window(qtbot, settings):
-    win = MainWindow(settings=settings, notifier=RecordingNotifier())
-    record_opened(win)
-    win._confirm = lambda *args: True
-    qtbot.addWidget(win)
-    win.resize(1000, 500)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.shutdown()
 
 
 def write(path: Path, data: bytes) -> Path:

@@ -184,7 +184,12 @@ def test_actions_follow_the_state_and_hide_while_busy(model):
         )
     )
     actions = [model.data(model.index(r, Column.ACTION), Role.ACTIONS) for r in range(4)]
-    assert actions == [(RowAction.OPEN, RowAction.SHOW), (RowAction.RETRY,), (), ()]
+    # A sender that cannot send one file alone: the button says what it does, and why.
+    assert actions == [(RowAction.OPEN, RowAction.SHOW), (RowAction.RECEIVE_AGAIN,), (), ()]
+    tip = model.data(model.index(1, Column.ACTION), Qt.ItemDataRole.ToolTipRole)
+    assert "cannot send one file alone" in tip
+    model.selectable = True  # an Inlet sender: Retry gets that one file
+    assert model.data(model.index(1, Column.ACTION), Role.ACTIONS) == (RowAction.RETRY,)
     accessible = model.data(model.index(0, Column.ACTION), Qt.ItemDataRole.AccessibleTextRole)
     assert accessible == "Open, Show in folder"
     model.set_busy(True)  # while receiving: no Retry, but a done file can be opened

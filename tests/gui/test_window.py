@@ -249,7 +249,7 @@ def test_a_text_message_opens_a_dialog_with_copy(qtbot, make_window, tmp_path):
 @pytest.mark.timeout(30)
 def test_failed_rows_offer_retry_and_retry_all(qtbot, make_window, tmp_path):
     def script(r: ScriptedReceiver) -> None:
-        r.emit(started(*FILES))
+        r.emit(started(*FILES, extension=True, selectable=True))
         r.emit(FileStatusChanged("photos/a.jpg", FileStatus.COMPLETED, FileStatus.PENDING))
         for name in ("photos/b.jpg", "notes/todo.txt"):
             r.emit(FileStatusChanged(name, FileStatus.FAILED, FileStatus.PENDING, reason="hash"))
@@ -261,11 +261,12 @@ def test_failed_rows_offer_retry_and_retry_all(qtbot, make_window, tmp_path):
     assert window.retry_all_button.isVisibleTo(window)
     assert "1 of 3 files" in window.summary_label.text()
     assert "2 failed" in window.summary_label.text()
-    # Retry on one row = a new receive with the same code into the same folder
+    # Retry on one row = a new receive of that file, with the same code into the same folder
     factory.script = complete_all(FILES)
     with qtbot.waitSignal(window.transferDone, timeout=10_000):
         window.run_action(1, RowAction.RETRY)
     assert len(factory.created) == 2 and factory.created[1].dest == tmp_path
+    assert factory.created[1].options.only == frozenset({"photos/b.jpg"})
     assert not window.retry_all_button.isVisibleTo(window)
 
 
