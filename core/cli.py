@@ -127,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     receive.add_argument(
         "--no-ext", action="store_true", help="behave exactly like an ftransfer 1.0.1 receiver"
     )
+    receive.add_argument(
+        "--no-space-check",
+        action="store_true",
+        help="start even when the files do not fit on the destination's disk",
+    )
     from .wormhole.cli import add_arguments
 
     add_arguments(receive)
@@ -251,6 +256,7 @@ def _receive(args: argparse.Namespace) -> int:
         extension=not args.no_ext,
         require_tailscale=args.require_tailscale,
         pod=args.pod,
+        check_space=not args.no_space_check,
     )
     started = time.monotonic()
     receiver = Receiver(code, dest, options, on_event=progress.handle if progress else None)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import errno
 
+from .progress import format_sizes_apart
+
 #: errno values that mean "no room left": the transfer must stop, with its state kept.
 DISK_FULL_ERRNOS = frozenset(
     e for e in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG) if e is not None
@@ -101,3 +103,21 @@ class LockFileError(InletError):
     """The resume state in `.transfer_lock.json` is unreadable or inconsistent."""
 
     hint = "Discard the interrupted transfer (delete .transfer_lock.json) to start afresh."
+
+
+class NotEnoughSpaceError(InletError):
+    """The files still to receive do not fit on the destination's disk (found before any byte
+    moved: nothing was received)."""
+
+    hint = (
+        "Free some space or choose another folder; nothing was received. To start anyway (it "
+        "stops when the disk is full, keeping what arrived), add --no-space-check."
+    )
+
+    def __init__(self, folder: object, needed: int, free: int) -> None:
+        self.needed, self.free = needed, free
+        need, have = format_sizes_apart(needed, free)
+        super().__init__(
+            f"Not enough space in {folder}: the files need {need} more, and its disk has "
+            f"{have} free."
+        )

@@ -85,3 +85,5 @@ class TransferFinished:
     error: str | None = None  # the whole user-facing sentence when not ok
     message_text: str | None = None  # the text of a text-message transfer
     resumable: bool = False  # state was kept and a new connection can continue it
+    #: (bytes needed, bytes free): the files did not fit on the disk; nothing was received
+    space: tuple[int, int] | None = None

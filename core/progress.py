@@ -24,6 +24,13 @@ def format_size(n: float) -> str:
     raise AssertionError("unreachable")
 
 
+def format_sizes_apart(a: int, b: int) -> tuple[str, str]:
+    """Two sizes a person can tell apart: "needs 2.5 MB, has 2.5 MB" would read as enough, so
+    sizes that round alike are given in bytes."""
+    shown = format_size(a), format_size(b)
+    return shown if shown[0] != shown[1] else (f"{a:,} bytes", f"{b:,} bytes")
+
+
 def format_duration(seconds: float) -> str:
     """``9 s``, ``4 min 10 s``, ``2 h 5 min``."""
     seconds = round(seconds)

@@ -68,6 +68,10 @@ class ReceiverOptions:
     #: Ask for these files only (names as listed; a row's Retry), when the sender can send
     #: some files alone (core/receive/selection.py); None: every file not yet here.
     only: frozenset[str] | None = None
+    #: Stop before any byte moves when what is missing does not fit on the destination's disk.
+    check_space: bool = True
+    #: Test seam: how the destination's free space is asked (``os.statvfs``'s shape).
+    statvfs: Callable[[str], object] | None = None
 
 
 @dataclass
@@ -84,6 +88,8 @@ class TransferResult:
     resumed: bool = False
     message_text: str | None = None
     resumable: bool = False
+    #: (bytes needed, bytes free) when the files did not fit and nothing was received
+    space: tuple[int, int] | None = None
 
     def to_json(self, *, files: bool = True) -> dict:
         return {
@@ -209,6 +215,7 @@ class Receiver:
                 error=result.error,
                 message_text=result.message_text,
                 resumable=result.resumable,
+                space=result.space,
             )
         )
         return result

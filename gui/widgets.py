@@ -94,6 +94,10 @@ class Banner(QFrame):
         )
         self.show_folder_button = self._button("Show &folder", "Show the destination folder")
         self.copy_button = self._button("Copy &path", "Copy the path to the clipboard")
+        self.anyway_button = self._button(
+            "Receive &anyway", "Start although the files do not fit (stops when the disk is full)"
+        )
+        self.choose_button = self._button("Choose a&nother folder", "Choose another folder")
         self.copy_text = ""
         self.dismiss_button = self._button("Dismiss", "Dismiss this message")
         layout = QHBoxLayout(self)
@@ -105,6 +109,8 @@ class Banner(QFrame):
             self.discard_button,
             self.show_folder_button,
             self.copy_button,
+            self.anyway_button,
+            self.choose_button,
             self.dismiss_button,
         ):
             layout.addWidget(button)
@@ -127,8 +133,10 @@ class Banner(QFrame):
         discard: bool = False,
         show_folder: bool = False,
         copy: str | None = None,
+        no_room: bool = False,
     ) -> None:
-        """Say ``text``; ``copy`` offers a Copy path button that copies it."""
+        """Say ``text``; ``copy`` offers a Copy path button that copies it; ``no_room`` offers
+        Receive anyway and Choose another folder."""
         self.kind = kind
         colors = status_colors(self.palette())
         background, accent = colors.banner[kind.value]
@@ -148,6 +156,8 @@ class Banner(QFrame):
         self.copy_text = copy or ""
         self.copy_button.setText("Copy &path")
         self.copy_button.setVisible(copy is not None)
+        self.anyway_button.setVisible(no_room)
+        self.choose_button.setVisible(no_room)
         self.dismiss_button.setVisible(True)
         self.show()
 

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QVBoxLayou
 
 from inlet.core.codes import TransferCode, WormholeCode
 from inlet.core.events import TransferFinished
-from inlet.core.progress import format_size
+from inlet.core.progress import format_size, format_sizes_apart
 
 from . import history
 from .coalesce import UpdateBatch
@@ -208,6 +208,8 @@ class MainWindow(QMainWindow):
         self.model.countsChanged.connect(self._schedule_status)
         self.banner.resume_button.clicked.connect(lambda: self.start_receive())
         self.banner.discard_button.clicked.connect(self.discard)
+        self.banner.anyway_button.clicked.connect(lambda: self.start_receive(check_space=False))
+        self.banner.choose_button.clicked.connect(self.form.choose)
         self.banner.show_folder_button.clicked.connect(self._show_destination)
         self._status_timer.timeout.connect(self._refresh_status)
         self._tick_timer.timeout.connect(self._refresh_status)
@@ -377,9 +379,10 @@ class MainWindow(QMainWindow):
 
     # -- receiving ---------------------------------------------------------------------------------
 
-    def start_receive(self, only: frozenset[str] | None = None) -> bool:
+    def start_receive(self, only: frozenset[str] | None = None, check_space: bool = True) -> bool:
         """Receive (or resume) with the code and the folder shown; ``only``: just those files
-        (a Retry), when the sender can send some files alone.
+        (a Retry), when the sender can send some files alone; ``check_space``: stop first when
+        they do not fit on the disk (Receive anyway turns it off).
 
         True when a receive starts, or starts as soon as the worker has confirmed that the
         folder the field shows (typed since it was last looked at) is one.
@@ -404,6 +407,7 @@ class MainWindow(QMainWindow):
             overwrite_default=self.overwrite_default.isChecked(),
             overwrite=self.model.overwrite_choices(),
             only=only if self.model.selectable else None,
+            check_space=check_space,
         )
         self._asked = None
         self.running = True
@@ -529,6 +533,14 @@ class MainWindow(QMainWindow):
             )
             self.banner.show_message(BannerKind.INFO, text, resume=True)
             title = "Inlet: transfer cancelled"
+        elif finished.space is not None:
+            need, have = format_sizes_apart(*finished.space)
+            text = (
+                f"Not enough space in {folder}: these files need {need} more, and its disk has "
+                f"{have} free. Nothing was received yet."
+            )
+            self.banner.show_message(BannerKind.WARNING, text, no_room=True)
+            title = "Inlet: not enough space"
         else:
             text = finished.error or "The transfer failed."
             if finished.resumable:

@@ -56,6 +56,8 @@ class ReceiveRequest:
     overwrite: dict[str, bool] = field(default_factory=dict)
     #: ask for these files only (a row's Retry); None: every file not yet here
     only: frozenset[str] | None = None
+    #: stop before receiving when the files do not fit on the disk
+    check_space: bool = True
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,9 @@ def _default_factory() -> ReceiverFactory:
 def _receiver_options(request: ReceiveRequest) -> object:
     from inlet.core.receiver import ReceiverOptions
 
-    return ReceiverOptions(overwrite=request.overwrite_default, only=request.only)
+    return ReceiverOptions(
+        overwrite=request.overwrite_default, only=request.only, check_space=request.check_space
+    )
 
 
 class ReceiveWorker(QObject):

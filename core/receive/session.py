@@ -17,11 +17,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, Protocol
 
 from .. import wire
-from ..errors import IntegrityError, PeerGoneError, ProtocolError, UnsafeNameError
+from ..errors import (
+    IntegrityError,
+    NotEnoughSpaceError,
+    PeerGoneError,
+    ProtocolError,
+    UnsafeNameError,
+)
 from ..events import FileProgress, FileStatus, FileStatusChanged, TransferStarted
 from ..lock import TransferLockManager
 from ..paths import DestinationResolver, FileListChecker
 from ..peertext import safe_text
+from ..space import check_room
 from ..store.destination import Destination
 from ..store.folding import NameFolding
 from ..store.groupcommit import GroupCommit
@@ -195,6 +202,8 @@ class ReceiveSession:
                     conflicts.discard(incoming.name)
             elif writer is not None and (held := writer._ensure_resume_hash()):
                 resumed[incoming.name] = held
+        if self.options.check_space:
+            self._check_room(usable, resumed)
         self.result.resumed = bool(resumed)
         if vouched:
             self._offered = have
@@ -214,6 +223,21 @@ class ReceiveSession:
                 selectable=vouched and meta.can_select,
             )
         )
+
+    def _check_room(self, usable: list[IncomingFile], held: dict[str, int]) -> None:
+        """Before the sender streams: do the missing bytes fit? If not, stop, leaving the folder
+        as it was (a lock this session made is removed; an earlier one stays)."""
+        wants = self.selection.wants
+        needed = sum(f.info.size - held.get(f.name, 0) for f in usable if wants(f))
+        try:
+            check_room(self.dest, needed, self.options.statvfs)
+        except NotEnoughSpaceError as err:
+            self.result.space = (err.needed, err.free)
+            assert self.lock is not None
+            if not self.lock.resumed:
+                self.lock.remove()
+                self.lock_created = False
+            raise
 
     def _folding(self) -> NameFolding | None:
         named = self.options.name_folding

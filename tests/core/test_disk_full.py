@@ -23,7 +23,7 @@ from inlet.core.paths import LOCK_FILENAME
 from inlet.core.receiver import Receiver, ReceiverOptions, TransferResult
 
 from ..crash import check_disk
-from ..helpers import start_sender, tree_hashes, write_random
+from ..helpers import INLET, start_sender, tree_hashes, write_random
 from ..reliability import record
 
 pytestmark = pytest.mark.timeout(90)
@@ -52,8 +52,8 @@ def received(dest: Path) -> dict[str, str]:
     }
 
 
-def receive(code: str, dest: Path) -> TransferResult:
-    options = ReceiverOptions(idle_timeout=20, connect_timeout=10)
+def receive(code: str, dest: Path, **options) -> TransferResult:
+    options = ReceiverOptions(idle_timeout=20, connect_timeout=10, **options)
     return Receiver(parse_code(code), dest, options).run()
 
 
@@ -95,7 +95,7 @@ def test_a_real_file_system_fills_up_then_resume(tmpfs: Path, source: Path, make
         write_random(filler, 5 * 1024 * 1024, seed=1)
     sender = start_sender(source)
     try:
-        full = receive(sender.code, dest)
+        full = receive(sender.code, dest, check_space=False)  # started anyway: it fills up
         assert not full.ok
         assert " is full" in full.error, full.error
         assert "Free some space" in full.error and "resume" in full.error
@@ -120,6 +120,73 @@ def test_a_real_file_system_fills_up_then_resume(tmpfs: Path, source: Path, make
         f"{resumed.bytes_reused / 1e6:.1f} MB and ended byte-identical",
         group="disk",
     )
+
+
+def test_files_that_do_not_fit_are_refused_before_any_byte_moves(tmpfs: Path, source: Path):
+    """The 6.5 MB do not fit on the 4 MiB file system: ``inlet receive`` says so in one line
+    with both numbers, before receiving; the folder stays as it was and the sender waits."""
+    dest = tmpfs / "dest"
+    sender = start_sender(source)
+    try:
+        done = subprocess.run(
+            [*INLET, "receive", sender.code, "-o", str(dest)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 1
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1, done.stderr
+        assert lines[0].startswith(f"inlet: Not enough space in {dest}: the files need 6.5 MB ")
+        assert "its disk has 4.2 MB free" in lines[0]
+        assert "--no-space-check" in lines[0]
+        assert not dest.exists() or not any(dest.iterdir())  # no lock, no .part, nothing
+        assert sender.proc.poll() is None
+    finally:
+        sender.stop()
+    record(
+        "the files do not fit on the destination's disk",
+        "6.5 MB from `inlet send` into a 4 MiB tmpfs (mounted as root)",
+        1,
+        "refused before any byte moved, with both numbers; nothing written",
+        group="disk",
+    )
+
+
+class _Statvfs:
+    """A file system with ``free`` bytes left (what root and others may use alike)."""
+
+    def __init__(self, free: int) -> None:
+        self.f_frsize, self.f_bavail, self.f_bfree = 1, free, free
+
+    def __call__(self, path: str) -> _Statvfs:
+        return self
+
+
+def test_only_what_is_still_missing_must_fit(tmp_path: Path, source: Path, monkeypatch):
+    """Files already here need no room: a second receive that misses one file needs room for
+    that file only."""
+    dest = tmp_path / "dest"
+    sender = start_sender(source)
+    try:
+        with monkeypatch.context() as patch:
+            inject_write_errors(patch, dest, [1], errno.EACCES, only="a.bin.part")
+            first = receive(sender.code, dest)
+        assert not first.ok and "set/a.bin" in first.error
+        missing = (source / "a.bin").stat().st_size
+        short = receive(sender.code, dest, statvfs=_Statvfs(missing - 1))
+        assert not short.ok and short.space == (missing, missing - 1)
+        assert (
+            "the files need 2,500,000 bytes more, and its disk has 2,499,999 bytes free"
+            in short.error
+        )
+        assert (dest / LOCK_FILENAME).exists()  # the earlier session's state stays
+        enough = receive(sender.code, dest, statvfs=_Statvfs(missing))
+        assert enough.ok, enough.error
+        assert sender.wait(20) == 0
+    finally:
+        sender.stop()
+    assert received(dest) == expected(source)
 
 
 def _lead(errors: list[str]) -> str:
