@@ -171,10 +171,7 @@ def main(argv: list[str] | None = None, window: WindowOpener | None = None) -> i
                 file=sys.stderr,
             )
         else:
-            print(
-                "inlet: interrupted; everything received so far is kept for resume.",
-                file=sys.stderr,
-            )
+            print(f"inlet: {INTERRUPTED_RECEIVE}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except InletError as err:
         print(f"inlet: {safe_text(err, limit=None)}", file=sys.stderr)
@@ -246,9 +243,14 @@ def _receive(args: argparse.Namespace) -> int:
 
         return receive(args, wormhole)
     from .progress import TerminalProgress
-    from .receiver import Receiver, ReceiverOptions
+    from .receiver import Receiver, ReceiverOptions, TransferResult
 
-    code = parse_code(args.code)
+    try:
+        code = parse_code(args.code)
+    except InletError as err:  # --json's object says it too (main prints the line)
+        if args.json:
+            _print_json(TransferResult(error=str(err)))
+        raise
     dest = Path(args.output).expanduser()
     progress = None if args.json or not sys.stderr.isatty() else TerminalProgress(sys.stderr)
     options = ReceiverOptions(
@@ -260,15 +262,21 @@ def _receive(args: argparse.Namespace) -> int:
     )
     started = time.monotonic()
     receiver = Receiver(code, dest, options, on_event=progress.handle if progress else None)
-    result = receiver.run()
+    try:
+        result = receiver.run()
+    except KeyboardInterrupt:
+        if args.json:  # what arrived before Ctrl-C, and what it means (main prints the line)
+            receiver.result.ok = False
+            receiver.result.error = INTERRUPTED_RECEIVE
+            _print_json(receiver.result)
+        raise
     if progress:
         progress.finish()
     reached = getattr(receiver, "connected_to", None)
     if reached and len(code.hosts) > 1 and not args.json:
         print(f"Reached the sender at {reached} (of {len(code.hosts)} addresses).", file=sys.stderr)
     if args.json:
-        sys.stdout.writelines(result.json_pieces())
-        print()
+        _print_json(result)
     elif result.message_text is not None:
         print(safe_text(result.message_text, limit=None, multiline=True))
     elif result.ok:
@@ -280,3 +288,13 @@ def _receive(args: argparse.Namespace) -> int:
         print(f"inlet: {safe_text(result.error, limit=None)}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+#: What Ctrl-C during a receive means (the line on stderr, and --json's error).
+INTERRUPTED_RECEIVE = "Interrupted; everything received so far is kept for resume."
+
+
+def _print_json(result) -> None:
+    """--json's one object (README.md, "The command line"), on one line of stdout."""
+    sys.stdout.writelines(result.json_pieces())
+    print(flush=True)
