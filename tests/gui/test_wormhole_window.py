@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from inlet.gui.widgets import BannerKind
 
 from ..helpers import write_random
-from .test_e2e import prepare, press_receive, statuses, tree, window  # noqa: F401 - fixture
+from .test_e2e import prepare, press_receive, statuses, tree
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -40,7 +40,7 @@ def answer(qtbot, win, choice: str) -> str:
     return text
 
 
-def test_a_folder_from_wormhole_send_arrives_as_rows(qtbot, window, wormhole_cli, tmp_path):  # noqa: F811
+def test_a_folder_from_wormhole_send_arrives_as_rows(qtbot, window, wormhole_cli, tmp_path):
     source = tmp_path / "album"
     write_random(source / "photos" / "one.jpg", 300_000, seed=1)
     write_random(source / "photos" / "2024" / "two.jpg", 1_200_000, seed=2)
@@ -65,7 +65,7 @@ def test_a_folder_from_wormhole_send_arrives_as_rows(qtbot, window, wormhole_cli
     assert sender.wait() == 0
 
 
-def test_a_declined_offer_writes_nothing(qtbot, window, wormhole_cli, tmp_path):  # noqa: F811
+def test_a_declined_offer_writes_nothing(qtbot, window, wormhole_cli, tmp_path):
     source = write_random(tmp_path / "src" / "movie.mkv", 10_000)
     dest = tmp_path / "received"
     dest.mkdir()
@@ -80,7 +80,7 @@ def test_a_declined_offer_writes_nothing(qtbot, window, wormhole_cli, tmp_path):
     assert sender.wait() != 0
 
 
-def test_a_text_message_opens_the_message_dialog(qtbot, window, wormhole_cli, tmp_path):  # noqa: F811
+def test_a_text_message_opens_the_message_dialog(qtbot, window, wormhole_cli, tmp_path):
     code, sender = send(wormhole_cli, "--text", "the door code is 4711")
     prepare(qtbot, window, code, tmp_path)
     finished = press_receive(qtbot, window)
@@ -89,7 +89,7 @@ def test_a_text_message_opens_the_message_dialog(qtbot, window, wormhole_cli, tm
     assert sender.wait() == 0
 
 
-def test_cancel_while_the_offer_is_shown_declines_it(qtbot, window, wormhole_cli, tmp_path):  # noqa: F811
+def test_cancel_while_the_offer_is_shown_declines_it(qtbot, window, wormhole_cli, tmp_path):
     source = write_random(tmp_path / "src" / "a.bin", 10_000)
     code, sender = send(wormhole_cli, source)
     prepare(qtbot, window, code, tmp_path)
