@@ -232,6 +232,10 @@ class TransferLockManager:
         e = self._files.get(name)
         return None if e is None else (e["status"], e["transferred_bytes"], e["partial_hash"])
 
+    def status_of(self, name: str) -> FileStatus:
+        """The current status of ``name`` (``KeyError`` if the lock lacks it)."""
+        return self._files[name]["status"]
+
     def resume_bytes(self, name: str) -> int:
         """Bytes recorded as held for a partial file (0 when unknown, fresh, failed or done)."""
         e = self._files.get(name)

@@ -127,15 +127,16 @@ class FileWriter:
             self._log_rel = Path(warnings_log).absolute().relative_to(root.absolute()).as_posix()
         self.verified = False  # every byte held and its SHA-256 matched; not named yet
         self.sync_mark = 0  # SyncClock reading when the last byte was written (GroupCommit)
-        # What the lock records for this file (held bytes, prefix hash); this writer keeps it in
-        # step, so it never has to read its entry back.
-        self.status = FileStatus.PENDING
-        self._recorded_held, self._recorded_prefix = 0, None
+        # The file's status and the held bytes and prefix hash recorded for it live in one
+        # place: its lock entry (read there, never copied), or this writer's own record when
+        # it has no lock.
+        self._record: _LockRecord | _OwnRecord
         if lock_manager is not None:
-            record = lock_manager.record(lock_key)
-            if record is None:
+            if lock_key not in lock_manager:
                 raise KeyError(f"the transfer lock has no entry for {lock_key!r}")
-            self.status, self._recorded_held, self._recorded_prefix = record
+            self._record = _LockRecord(lock_manager, lock_key)
+        else:
+            self._record = _OwnRecord()
         self._resume_request = 0
         self._deferred = False  # fresh, and its .part not created yet (open_for_writing)
         self._prefix_sha256: str | None = None
@@ -176,8 +177,13 @@ class FileWriter:
         return not self.needs_rehash and self.written == self.size
 
     @property
+    def status(self) -> FileStatus:
+        """pending, in_progress, completed or failed: what its lock entry says."""
+        return self._record.status
+
+    @property
     def failed(self) -> bool:
-        return self.status is FileStatus.FAILED
+        return self._record.status is FileStatus.FAILED
 
     @property
     def failed_reason(self) -> str | None:
@@ -246,15 +252,15 @@ class FileWriter:
         if defer_create and resume_bytes == 0 and not keep_part:
             self.needs_rehash = False
             self._deferred = True  # the first chunk creates the .part
-            if self._recorded_held and self.status in (FileStatus.PENDING, FileStatus.IN_PROGRESS):
+            if self._record.held and self.status in _ACTIVE:
                 self._record_shrink(0, hashlib.sha256().hexdigest())  # it forgets what it held
             return
         if resume_bytes == 0 and not (keep_part and self._part.stat() is not None):
             self.needs_rehash = False
             self._start_fresh(None)
             return
-        if prefix_sha256 is None and self._recorded_held == resume_bytes:
-            prefix_sha256 = self._recorded_prefix
+        if prefix_sha256 is None and self._record.held == resume_bytes:
+            prefix_sha256 = self._record.prefix
         self._resume_request = resume_bytes
         self._prefix_sha256 = prefix_sha256.lower() if prefix_sha256 else None
         self.needs_rehash = True
@@ -374,7 +380,7 @@ class FileWriter:
             why = f"the sender's file does not match the {held} bytes held" if held else None
             self._start_fresh(why if length == 0 else f"no verified prefix of {length} bytes")
             return
-        if length < self._recorded_held:
+        if length < self._record.held:
             self._record_shrink(length, hasher.hexdigest())
         try:
             self._part.cut_back(length)
@@ -384,9 +390,7 @@ class FileWriter:
             return
         self.hasher = hasher
         self.written = self.resumed_bytes = length
-        if self.status is FileStatus.PENDING:
-            self.status = FileStatus.IN_PROGRESS
-        self._record_progress()
+        self._record_progress()  # (a pending file is in progress from now on)
 
     def _start_fresh(self, why: str | None) -> int:
         """Replace the ``.part`` by a new, empty one and forget any held bytes (logging ``why``
@@ -396,7 +400,7 @@ class FileWriter:
             self._log(f"resume not possible, {why}; receiving it from the start")
         self._hasher = None
         self.written = self.resumed_bytes = 0
-        if self._recorded_held and self.status in (FileStatus.PENDING, FileStatus.IN_PROGRESS):
+        if self._record.held and self.status in _ACTIVE:
             self._record_shrink(0, hashlib.sha256().hexdigest())
         try:
             self._create_part(replace=True)
@@ -407,10 +411,8 @@ class FileWriter:
 
     def _record_shrink(self, held: int, prefix_sha256: str) -> None:
         """Record, durably and before the bytes go, that only ``held`` bytes are kept."""
-        self._recorded_held, self._recorded_prefix = held, prefix_sha256
-        if self.lock_manager is not None:
-            self.lock_manager.update_progress(self.lock_key, held, prefix_sha256)
-            self.lock_manager.flush()
+        self._record.progress(held, prefix_sha256, None)
+        self._record.flush()
 
     # ----------------------------------------------------------------- the .part on disk
     def _create_part(self, *, replace: bool, keep_open: bool = False) -> int:
@@ -483,8 +485,6 @@ class FileWriter:
         if n <= 0:
             return 0
         view = memoryview(data)[:n]
-        if self.status is FileStatus.PENDING:
-            self.status = FileStatus.IN_PROGRESS  # the lock moves it with the first progress
         start = self.written
         try:
             self._write_at(start, view)
@@ -505,11 +505,7 @@ class FileWriter:
 
     def _record_progress(self) -> None:
         """Tell the lock what the ``.part`` holds now (it syncs the bytes before recording)."""
-        self._recorded_held, self._recorded_prefix = self.written, self.hasher.hexdigest()
-        if self.lock_manager is not None:
-            self.lock_manager.update_progress(
-                self.lock_key, self.written, self._recorded_prefix, part_file=self._part.rel
-            )
+        self._record.progress(self.written, self.hasher.hexdigest(), self._part.rel)
 
     def _write_at(self, position: int, view: memoryview) -> None:
         """The first chunk of a fresh file creates its ``.part`` (exclusively, with its
@@ -599,14 +595,9 @@ class FileWriter:
             self.filename if final == self.target else os.fspath(self.destination.path(final))
         )
         self.is_complete = True
-        self.status = FileStatus.COMPLETED
-        if self.lock_manager is not None:
-            self.lock_manager.mark_completed(
-                self.lock_key,
-                self.hasher.hexdigest(),
-                final,
-                proof=file_proof(st) if st is not None else None,
-            )
+        self._record.completed(
+            self.hasher.hexdigest(), final, file_proof(st) if st is not None else None
+        )
         return True
 
     # ----------------------------------------------------------------- retry and misc
@@ -616,11 +607,11 @@ class FileWriter:
         Sets the lock entry back to pending (durably, when it recorded bytes), then deletes the
         ``.part`` and clears hash and counters.
         """
-        recorded = self._recorded_held
+        recorded = self._record.held
         self.failure_reason = None
         self._set_status(FileStatus.PENDING)
-        if recorded and self.lock_manager is not None:
-            self.lock_manager.flush()
+        if recorded:
+            self._record.flush()
         try:
             self._part.remove()
         except OSError as err:  # the next write starts a new one anyway
@@ -673,11 +664,7 @@ class FileWriter:
         self._set_status(FileStatus.FAILED, reason=reason)
 
     def _set_status(self, status: FileStatus, reason: str | None = None) -> None:
-        self.status = status
-        if status is FileStatus.PENDING:  # the lock forgets held bytes on this transition
-            self._recorded_held, self._recorded_prefix = 0, None
-        if self.lock_manager is not None:
-            self.lock_manager.set_status(self.lock_key, status, reason=reason)
+        self._record.set_status(status, reason)
 
     def _log(self, message: str) -> None:
         """Append one line to ``transfer_warnings.log``; logging must never stop a transfer."""
@@ -690,3 +677,69 @@ class FileWriter:
 
 class _AlreadyFailed(Exception):
     """The file was failed (and logged) already; the caller just stops."""
+
+
+_ACTIVE = (FileStatus.PENDING, FileStatus.IN_PROGRESS)
+
+
+class _LockRecord:
+    """A writer's file as its lock entry records it: every read and change goes to the lock
+    (which tells the listener of each status change)."""
+
+    __slots__ = ("_key", "_lock")
+
+    def __init__(self, lock: TransferLockManager, key: str) -> None:
+        self._lock, self._key = lock, key
+
+    @property
+    def status(self) -> FileStatus:
+        return self._lock.status_of(self._key)
+
+    @property
+    def held(self) -> int:
+        """Bytes recorded as held (0 until progress is recorded)."""
+        return self._lock.record(self._key)[1]  # type: ignore[index]
+
+    @property
+    def prefix(self) -> str | None:
+        return self._lock.record(self._key)[2]  # type: ignore[index]
+
+    def set_status(self, status: FileStatus, reason: str | None) -> None:
+        self._lock.set_status(self._key, status, reason=reason)
+
+    def progress(self, held: int, prefix: str, part_file: str | None) -> None:
+        """The first bytes of a pending file also move it to in_progress."""
+        self._lock.update_progress(self._key, held, prefix, part_file=part_file)
+
+    def completed(self, sha256: str, final: str, proof: list[int] | None) -> None:
+        self._lock.mark_completed(self._key, sha256, final, proof=proof)
+
+    def flush(self) -> None:
+        self._lock.flush()
+
+
+class _OwnRecord:
+    """The same for a writer without a lock: its own status, nothing durable."""
+
+    __slots__ = ("held", "prefix", "status")
+
+    def __init__(self) -> None:
+        self.status = FileStatus.PENDING
+        self.held, self.prefix = 0, None
+
+    def set_status(self, status: FileStatus, reason: str | None) -> None:
+        self.status = status
+        if status is FileStatus.PENDING:  # a retry forgets what was held
+            self.held, self.prefix = 0, None
+
+    def progress(self, held: int, prefix: str, part_file: str | None) -> None:
+        self.held, self.prefix = held, prefix
+        if held and self.status is FileStatus.PENDING:
+            self.status = FileStatus.IN_PROGRESS
+
+    def completed(self, sha256: str, final: str, proof: list[int] | None) -> None:
+        self.status = FileStatus.COMPLETED
+        self.held, self.prefix = 0, None
+
+    def flush(self) -> None:
+        pass
