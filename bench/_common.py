@@ -241,8 +241,10 @@ class Sender:
 
 
 def start_sender(paths: list[Path], *flags: str) -> Sender:
+    # --no-announce: a benchmark measures the transfer, not the mDNS announcement beside it
+    command = [*INLET, "send", *map(str, paths), "--bind", "127.0.0.1", "--port", "0"]
     proc = subprocess.Popen(
-        [*INLET, "send", *map(str, paths), "--bind", "127.0.0.1", "--port", "0", *flags],
+        [*command, "--no-announce", *flags],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

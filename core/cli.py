@@ -9,10 +9,14 @@ callable in, so ``python -m inlet.core`` runs the headless commands and never lo
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ipaddress
 import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .codes import DEFAULT_PORT, parse_code, wormhole_code
@@ -91,6 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--message",
         action="store_true",
         help="send the single argument as a text message instead of a path",
+    )
+    send.add_argument(
+        "--name",
+        help="the name nearby receivers see in their window (default: this machine's name)",
+    )
+    send.add_argument(
+        "--no-announce",
+        action="store_true",
+        help="do not announce this sender on the local network (mDNS); the code still works",
     )
 
     receive = sub.add_parser("receive", help="receive files from a sender's code")
@@ -232,9 +245,82 @@ def _send(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
-    # Log lines quote what receivers said: escaped, so no peer can drive this terminal.
-    sender.serve(log=lambda line: print(safe_text(line, limit=None), file=sys.stderr, flush=True))
+    announcer = None if args.no_announce else _announce(args, sender)
+    # A service manager's stop (SIGTERM) withdraws the announcement too, as Ctrl-C does.
+    with _sigterm_ends(), contextlib.ExitStack() as stack:
+        if announcer is not None:
+            stack.callback(announcer.close)
+        # Log lines quote what receivers said: escaped, so no peer can drive this terminal.
+        sender.serve(
+            log=lambda line: print(safe_text(line, limit=None), file=sys.stderr, flush=True)
+        )
     return EXIT_OK
+
+
+def _announce(args: argparse.Namespace, sender):
+    """Announce the sender to nearby receivers (core/nearby.py); None when it is not.
+
+    An ftransfer-compatible sender (``--no-ext``) is never announced: ftransfer receivers do
+    not look, and its handshake must not be what a stranger's fake announcement gets pointed
+    at. A failure only warns: the code works without it.
+    """
+    from .nearby import Announcer, NearbyUnavailable
+
+    if not sender.pake or sender.code is None:
+        return None
+
+    def announced(name: str) -> None:
+        print(
+            f"Nearby receivers see this sender as '{safe_text(name)}' (--no-announce hides it).",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def failed(reason: str) -> None:
+        print(
+            f"inlet: warning: could not announce this sender to nearby receivers ({reason}); "
+            "the code works as before.",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    code = sender.code
+    announcer = Announcer(
+        args.name,
+        code.hosts,
+        code.port,
+        files=len(sender.offers),
+        size=sum(offer.size for offer in sender.offers),
+        interfaces=_announce_interfaces(args.bind),
+    )
+    try:
+        announcer.start(announced, failed)
+    except NearbyUnavailable as err:
+        failed(str(err))
+        return None
+    return announcer
+
+
+def _announce_interfaces(bind: str) -> list[str] | None:
+    """Where to announce: on the one address ``--bind`` names, else on every interface."""
+    try:
+        address = ipaddress.ip_address(bind)
+    except ValueError:
+        return None
+    return None if address.is_unspecified else [str(address)]
+
+
+@contextlib.contextmanager
+def _sigterm_ends() -> Iterator[None]:
+    """While inside, SIGTERM ends the command through ``finally`` blocks (exit status 143)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _receive(args: argparse.Namespace) -> int:

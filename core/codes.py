@@ -115,10 +115,14 @@ class TransferCode:
         return is_pake_token(self.token)
 
     def __str__(self) -> str:
-        hosts = ",".join(f"[{h}]" if ":" in h else h for h in self.hosts)
-        if self.port == DEFAULT_PORT:
-            return f"{hosts}:{self.token}"
-        return f"{hosts}:{self.port}:{self.token}"
+        return address_part(self.hosts, self.port) + self.token
+
+
+def address_part(hosts: tuple[str, ...] | list[str], port: int) -> str:
+    """A code's front, everything before the token: ``HOSTS:``, or ``HOSTS:PORT:`` off the
+    default port (a nearby sender fills this in; the person types the words)."""
+    joined = ",".join(f"[{h}]" if ":" in h else h for h in hosts)
+    return f"{joined}:" if port == DEFAULT_PORT else f"{joined}:{port}:"
 
 
 def generate_token(words: int = PAKE_WORDS, *, pake: bool = True) -> str:

@@ -6,6 +6,8 @@ import sys
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from inlet.core.nearby import NearbyBrowser
+
 from .demo import SenderStartError, start_demo
 from .widgets import BannerKind, app_icon
 from .window import MainWindow
@@ -42,7 +44,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 def open_window(code: str | None = None, demo: bool = False) -> MainWindow | None:
     """The window ``run_app`` shows (None when the demo cannot start; it said why)."""
     if not demo:
-        return MainWindow(code=code)
+        return MainWindow(code=code, nearby=NearbyBrowser)
     try:
         session = start_demo()
     except (SenderStartError, OSError) as err:
@@ -54,7 +56,10 @@ def open_window(code: str | None = None, demo: bool = False) -> MainWindow | Non
         )
         return None
     window = MainWindow(
-        code=session.code, destination=str(session.dest), remember_destination=False
+        code=session.code,
+        destination=str(session.dest),
+        remember_destination=False,
+        nearby=NearbyBrowser,
     )
     window.demo_session = session
     window.banner.show_message(

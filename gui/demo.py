@@ -82,7 +82,7 @@ class SenderProcess:
 
     def __init__(self, *args: str | Path, bind: str = "127.0.0.1") -> None:
         self.args = [
-            *cli_command(), "send", "--bind", bind, "--port", "0",
+            *cli_command(), "send", "--bind", bind, "--port", "0", "--no-announce",
             *map(str, args),
         ]  # fmt: skip
         self.process: subprocess.Popen[str] | None = None

@@ -19,6 +19,18 @@ from .colors import hint_style
 from .widgets import Button, plain_label
 
 CODE_EXAMPLE = "100.64.1.123:7-ocean-tiger-piano-ruby"
+WORDS_NEXT = "Now type the words the sender shows after its address."
+
+
+def _address_only(text: str) -> bool:
+    """The field holds a code's address part and nothing after it (the words come next)."""
+    if not text.rstrip().endswith(":"):
+        return False
+    try:
+        parse_code(text.rstrip() + "0-x")
+    except CodeError:
+        return False
+    return True
 
 
 def _hint(parent: QWidget, accessible: str) -> QLabel:
@@ -116,11 +128,20 @@ class TransferForm(QWidget):
         try:
             code = parse_code(text)
         except CodeError as err:
-            self.code_hint.setText(str(err))
+            self.code_hint.setText(WORDS_NEXT if _address_only(text) else str(err))
             self.code_hint.show()
             return None
         self.code_hint.hide()
         return code
+
+    def fill_address(self, address: str, sender: str) -> None:
+        """A nearby sender was picked: its address goes in, and the cursor waits after it for
+        the words (``sender`` is its display name, already made safe)."""
+        self.code_edit.setText(address)
+        self.code_edit.setFocus()
+        self.code_edit.end(False)
+        self.code_hint.setText(f"Now type the words {sender} shows after its address.")
+        self.code_hint.show()
 
     def ask_for_code(self) -> None:
         """Receive was pressed without a usable code: say what is missing, and go there."""

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QVBoxLayou
 
 from inlet.core.codes import TransferCode, WormholeCode
 from inlet.core.events import TransferFinished
+from inlet.core.nearby import NearbySender
 from inlet.core.progress import format_size, format_sizes_apart
 
 from . import history
@@ -40,6 +41,7 @@ from .desktop import Desktop, Notifier
 from .drain import BatchDrain
 from .form import TransferForm
 from .model import FileRow, RowAction, RowState, TransferModel
+from .nearby import BrowserFactory, NearbyList
 from .qtcompat import emit
 from .rate import RateWindow
 from .statusbar import TransferStatus
@@ -55,7 +57,8 @@ MINIMUM_SIZE = (640, 400)
 
 
 class MainWindow(QMainWindow):
-    """Inlet's window. ``receiver_factory`` and ``notifier`` are seams for tests."""
+    """Inlet's window. ``receiver_factory`` and ``notifier`` are seams for tests; ``nearby``
+    builds the browser for nearby senders (None: the window does not look for them)."""
 
     #: queued to the worker thread
     receiveRequested = Signal(object)
@@ -75,6 +78,7 @@ class MainWindow(QMainWindow):
         notifier: Notifier | None = None,
         history_path: Path | None = None,
         remember_destination: bool = True,
+        nearby: BrowserFactory | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings if settings is not None else QSettings()
@@ -111,6 +115,10 @@ class MainWindow(QMainWindow):
         self.notifier = notifier if notifier is not None else Notifier(app_icon(), self)
         self._start_worker(receiver_factory)
         self._connect()
+        if nearby is not None:
+            self.nearby.start(nearby)
+        else:
+            self.nearby.hide()
 
         geometry = self.settings.value(SETTINGS_GEOMETRY)
         if geometry is not None:
@@ -127,11 +135,13 @@ class MainWindow(QMainWindow):
     def _build_ui(self) -> None:
         central = QWidget(self)
         self.setCentralWidget(central)
+        self.nearby = NearbyList(central)
         self.form = TransferForm(central)
         self.banner = Banner(central)
         self.view = TransferView(self.model, central)
         self.status = TransferStatus(self.statusBar())
         outer = QVBoxLayout(central)
+        outer.addWidget(self.nearby)
         outer.addWidget(self.form)
         outer.addWidget(self.view, 1)
         # Below the rows: a banner that comes and goes never moves a row a person aims at.
@@ -156,6 +166,7 @@ class MainWindow(QMainWindow):
         self.cancel_button = status.cancel_button
 
         order = [
+            self.nearby.list,
             self.code_edit, self.receive_button, self.dest_edit, self.choose_button,
             self.create_folder_button, self.overwrite_default, view.clear_button,
             self.retry_all_button, self.table, self.banner.resume_button,
@@ -196,6 +207,7 @@ class MainWindow(QMainWindow):
         self.worker.discarded.connect(self._on_discarded)
 
         self.form.receiveRequested.connect(self.start_receive)
+        self.nearby.picked.connect(self._nearby_picked)
         self.form.destinationChosen.connect(self.set_destination)
         self.form.createRequested.connect(self.create_folder)
         self.view.actionRequested.connect(self.run_action)
@@ -474,7 +486,13 @@ class MainWindow(QMainWindow):
     def _overwrite_changed(self, name: str, replace_existing: bool) -> None:
         self.worker.set_overwrite(name, replace_existing)
 
+    def _nearby_picked(self, sender: NearbySender) -> None:
+        """A nearby sender was picked: its address goes in, the person types the words."""
+        if not self.running:
+            self.form.fill_address(sender.address, sender.name)
+
     def _set_busy(self, busy: bool) -> None:
+        self.nearby.setEnabled(not busy)
         self.form.set_busy(busy)
         self.view.set_busy(busy)
         self.status.set_busy(busy)
@@ -705,6 +723,7 @@ class MainWindow(QMainWindow):
         """Cancel a running receive (kept for resume) and stop the worker thread."""
         if self.running:
             self.cancel()
+        self.nearby.stop()
         self.thread_.quit()
         self.thread_.wait(timeout_ms)
 

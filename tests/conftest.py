@@ -16,8 +16,8 @@ def senders():
     when the test ends, however it ends."""
     started: list[SenderProcess] = []
 
-    def start(*args) -> SenderProcess:
-        sender = start_sender(*args)
+    def start(*args, **kwargs) -> SenderProcess:
+        sender = start_sender(*args, **kwargs)
         started.append(sender)
         return sender
 
@@ -52,3 +52,15 @@ def wormhole_cli(wormhole_servers):
     yield start
     for process in started:
         process.stop()
+
+
+@pytest.fixture
+def mdns_loopback() -> str:
+    """The address mDNS tests use (loopback, with multicast working on it); skips, saying why,
+    where multicast over loopback cannot be made to work."""
+    from .mdns import LOOPBACK, loopback_multicast
+
+    problem = loopback_multicast()
+    if problem is not None:
+        pytest.skip(problem)
+    return LOOPBACK

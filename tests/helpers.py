@@ -74,9 +74,12 @@ class SenderProcess:
         return self.proc.wait(timeout=timeout)
 
 
-def start_sender(*args: str | Path, timeout: float = 20) -> SenderProcess:
-    """Start ``inlet send ARGS --bind 127.0.0.1 --port 0`` and read its code line."""
+def start_sender(*args: str | Path, timeout: float = 20, announce: bool = False) -> SenderProcess:
+    """Start ``inlet send ARGS --bind 127.0.0.1 --port 0`` and read its code line; it announces
+    itself to nearby receivers (on loopback) only with ``announce``."""
     cmd = [*INLET, "send", *map(str, args), "--bind", "127.0.0.1", "--port", "0"]
+    if not announce:
+        cmd.append("--no-announce")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + timeout
     line = proc.stdout.readline()  # the sender prints its code line right after binding
