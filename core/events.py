@@ -75,6 +75,8 @@ class FilesAdded:
 
     files: tuple[FileInfo, ...]
     conflicts: frozenset[str] = frozenset()
+    #: names whose size only their end tells (a stock sender's zip): their size grows with them
+    unsized: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -109,9 +109,14 @@ class FileRow:
     #: the session ended before this file was verified; ``resumable``: its state was kept
     stopped: bool = False
     resumable: bool = False
+    #: False while only the file's end will tell its size (a stock wormhole sender's folder):
+    #: ``size`` is then what arrived so far
+    size_known: bool = True
 
     @property
     def fraction(self) -> float:
+        if not self.size_known:
+            return 0.0
         if self.size <= 0:
             return 1.0 if self.state in (RowState.DONE, RowState.ALREADY_HERE) else 0.0
         return max(0.0, min(1.0, self.held / self.size))
@@ -129,7 +134,9 @@ class FileRow:
         if self.saved:
             return RowState.INTERRUPTED if self.held > 0 else RowState.WAITING
         if self.status == FileStatus.IN_PROGRESS:
-            return RowState.VERIFYING if self.held >= self.size else RowState.RECEIVING
+            if self.size_known and self.held >= self.size:
+                return RowState.VERIFYING
+            return RowState.RECEIVING
         return RowState.WAITING
 
     def status_text(self) -> str:
@@ -158,6 +165,8 @@ class FileRow:
 
     def percent_text(self) -> str:
         """The row's share in the window's one rounding rule (see `rate.percent`)."""
+        if not self.size_known:
+            return format_size(self.held)  # no share of an unknown size: what arrived
         if self.size <= 0:
             return "100 %" if self.state in (RowState.DONE, RowState.ALREADY_HERE) else "0 %"
         return percent_text(self.held, self.size)
@@ -300,6 +309,7 @@ class TransferModel(QAbstractTableModel):
         #: the last session's sender can send one file alone (a row's Retry gets just it)
         self.selectable = False
         self._done = self._failed = self._held = self._size = 0
+        self._expected = 0  # the transfer's size as its start said (rows may still come)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -363,7 +373,7 @@ class TransferModel(QAbstractTableModel):
         if column == Column.NAME:
             return row.name
         if column == Column.SIZE:
-            return format_size(row.size)
+            return format_size(row.size) if row.size_known else "—"
         if column == Column.PROGRESS:
             return row.percent_text()
         if column == Column.STATUS:
@@ -458,7 +468,7 @@ class TransferModel(QAbstractTableModel):
 
     @property
     def total_bytes(self) -> int:
-        return self._size
+        return max(self._size, self._expected)
 
     def _tally(self, row: FileRow, sign: int) -> None:
         """Add (``sign`` 1) or remove (-1) a row's share of the running totals."""
@@ -579,12 +589,14 @@ class TransferModel(QAbstractTableModel):
             elif row.conflict:  # choices made for these names in an earlier session stay
                 row.overwrite = self._choices.get(row.name)
         self._swap(rowset)
+        self._expected = started.total_size
 
     def show_saved(self, saved: InterruptedTransfer, rowset: RowSet | None = None) -> None:
         """List the files of an interrupted transfer with their saved state (before Resume)."""
         self._swap(rowset if rowset is not None else RowSet.for_saved(saved))
 
     def _swap(self, rowset: RowSet) -> None:
+        self._expected = 0
         self.beginResetModel()
         self._rows, self._index, self.is_message = rowset.rows, rowset.index, rowset.is_message
         self._recount()
@@ -618,6 +630,9 @@ class TransferModel(QAbstractTableModel):
         row = self._rows[i]
         if row.status in (FileStatus.COMPLETED, FileStatus.FAILED) or row.held == held:
             return None
+        if not row.size_known and held > row.size:  # its size is what arrived so far
+            self._size += held - row.size
+            row.size = held
         self._held += held - row.held  # a progress change moves no file counter
         row.held = held
         if row.status == FileStatus.PENDING:
@@ -639,6 +654,7 @@ class TransferModel(QAbstractTableModel):
         row.status = event.status
         row.already_here = False
         if event.status == FileStatus.COMPLETED:
+            row.size_known = True  # its last progress was its size
             row.held = row.size
             row.reason = None
             if event.final_path:

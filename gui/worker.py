@@ -306,6 +306,8 @@ class ReceiveWorker(QObject):
             rows = RowSet.for_transfer(
                 TransferStarted(files=event.files, total_size=0, conflicts=event.conflicts)
             ).rows
+            for row in rows:
+                row.size_known = row.name not in event.unsized
             with self._emit_lock:  # the statuses before them first, theirs after
                 self._flush_locked()
                 emit(self.filesAdded, rows)

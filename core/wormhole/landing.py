@@ -33,6 +33,8 @@ from ..paths import DestinationResolver, FileListChecker, split_name
 from ..peertext import safe_text
 from ..receive.incoming import IncomingFile
 from ..store.destination import Destination
+from ..store.durable import SyncClock
+from ..store.groupcommit import GroupCommit
 from ..writer import FileWriter
 from .offer import FILE, Offer
 from .unzip import ZipStreamError, entries
@@ -67,6 +69,9 @@ class Landing:
         self.stream_bytes = 0  # bytes of the stream (the zip for a folder) taken in
         self.landed_bytes = 0  # bytes written into files
         self._current: FileWriter | None = None
+        #: verified files wait for one shared sync before they are named (as in Inlet's own
+        #: receiver: one fsync per small file would dominate a folder of them)
+        self._commits = GroupCommit(SyncClock(destination))
 
     # -- the two kinds of offer -----------------------------------------------------------------
 
@@ -78,6 +83,7 @@ class Landing:
                 self._receive_file(self._counted(stream))
             else:
                 self._receive_folder(self._counted(stream))
+            self._commits.commit()
         except ZipStreamError as err:
             self._abandon()
             raise TransferStopped(
@@ -147,7 +153,13 @@ class Landing:
             self._emit(FileStatusChanged(name, FileStatus.FAILED, FileStatus.PENDING, err.message))
             return incoming
         if announce:
-            self._emit(FilesAdded((info,), frozenset({name}) if exists else frozenset()))
+            self._emit(
+                FilesAdded(
+                    (info,),
+                    frozenset({name}) if exists else frozenset(),
+                    frozenset({name}) if size is None else frozenset(),
+                )
+            )
         incoming.exists = exists
         writer = FileWriter(
             target,
@@ -201,20 +213,25 @@ class Landing:
         if size is None:  # an entry whose size only its data descriptor stated
             writer.size = incoming.record.size = held
         writer.set_overwrite(self._overwrite_for(incoming.name))
-        if writer.complete_file(writer.get_hash()):
-            final = writer.final_name
-            sha256 = writer.get_hash()
-            incoming.named(sha256, final)
-            self._emit(
-                FileStatusChanged(
-                    name,
-                    FileStatus.COMPLETED,
-                    FileStatus.IN_PROGRESS if started else FileStatus.PENDING,
-                    final_path=final,
-                )
-            )
-        else:
-            self._failed(incoming, FileStatus.IN_PROGRESS)
+        previous = FileStatus.IN_PROGRESS if started else FileStatus.PENDING
+        if not writer.verify(writer.get_hash()):
+            self._failed(incoming, previous)
+            return
+        self._commits.add(writer, lambda w, named: self._named(incoming, previous, named))
+        if self._commits.due():
+            self._commits.commit()
+
+    def _named(self, incoming: IncomingFile, previous: FileStatus, named: bool) -> None:
+        """After the group's sync: the file got its final name, or failed getting it."""
+        writer = incoming.writer
+        if not named or writer is None:
+            self._failed(incoming, previous)
+            return
+        final = writer.final_name
+        incoming.named(writer.get_hash(), final)
+        self._emit(
+            FileStatusChanged(incoming.info.name, FileStatus.COMPLETED, previous, final_path=final)
+        )
 
     def _failed(self, incoming: IncomingFile, previous: FileStatus) -> None:
         writer = incoming.writer
@@ -252,7 +269,10 @@ class Landing:
             )
 
     def _abandon(self) -> None:
-        """A stopped transfer: the file being written fails and its ``.part`` goes."""
+        """A stopped transfer: the files verified so far are named, the file being written
+        fails and its ``.part`` goes."""
+        with contextlib.suppress(Exception):
+            self._commits.commit()
         writer, self._current = self._current, None
         for incoming in self.files:
             if incoming.writer is writer and writer is not None and not incoming.failed:

@@ -61,6 +61,9 @@ def test_a_folder_from_wormhole_send_arrives_as_rows(qtbot, window, wormhole_cli
     assert tree(dest) == expected
     assert statuses(window) == dict.fromkeys(expected, "Done")
     assert window.model.counts() == (4, 0, 4)
+    sizes = {row.name: row.size for row in window.model.rows()}
+    assert sizes == {name: len(data) for name, data in expected.items()}
+    assert window.model.total_bytes == 1_500_006
     assert window.banner.kind == BannerKind.SUCCESS
     assert sender.wait() == 0
 
