@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,15 +26,16 @@ from ..errors import (
 from ..events import FileProgress, FileStatus, FileStatusChanged, TransferStarted
 from ..lock import TransferLockManager
 from ..paths import DestinationResolver, FileListChecker
-from ..peertext import safe_text
 from ..space import check_room
 from ..store.destination import Destination
 from ..store.folding import NameFolding
 from ..store.groupcommit import GroupCommit
 from ..store.lockfile import file_proof
 from ..writer import FileWriter
-from .incoming import IncomingFile, ReceivedFile
+from .incoming import IncomingFile
+from .outcome import failure_sentence, shown
 from .selection import Selection
+from .writers import Writers
 
 if TYPE_CHECKING:
     from ..receiver import ReceiverOptions, TransferResult
@@ -87,6 +87,7 @@ class ReceiveSession:
         self.destination: Destination | None = None
         self.lock: TransferLockManager | None = None
         self.lock_created = False
+        self.writers: Writers  # made with the lock, when the file list arrives
         self.files: list[IncomingFile] = []
         self.is_message = False
         self.message = bytearray()
@@ -152,6 +153,7 @@ class ReceiveSession:
             destination=self.destination,
         )
         self.commits.clock = self.lock.sync_clock
+        self.writers = Writers(self.destination, self.lock, self._overwrite_for)
         usable = [f for f in self.files if f.refused is None]
         plan = self.lock.prepare([(f.name, f.info.size) for f in usable], sender_ip=self._sender_ip)
         self.lock_created = True
@@ -183,7 +185,7 @@ class ReceiveSession:
                 incoming.deferred = True
                 writer = None
             else:
-                writer = incoming.writer = self._new_writer(incoming, held, keep_part=vouched)
+                writer = incoming.writer = self.writers.new(incoming, held, keep_part=vouched)
             if vouched:
                 candidates = writer.resume_candidates() if writer is not None else []
                 if candidates:
@@ -277,12 +279,12 @@ class ReceiveSession:
             offered = self._offered.get(incoming.info.name)
             if incoming.already_done:
                 if start is not None:  # the sender's file changed since: receive it again
-                    incoming.receive_again(self._writer_for_again(incoming))
+                    incoming.receive_again(self.writers.again(incoming))
                 continue
             if start is None and incoming.named_earlier is not None:
                 self._keep_named_earlier(incoming)
                 continue
-            writer = self._writer_of(incoming)
+            writer = self.writers.of(incoming)
             assert writer is not None
             if start is None:
                 if offered is None or offered.length != incoming.info.size:
@@ -311,63 +313,15 @@ class ReceiveSession:
             incoming.lands_at,
             proof=file_proof(st) if st is not None else None,
         )
-        incoming.already_here(incoming.named_earlier, self._full_path(incoming))
+        incoming.already_here(incoming.named_earlier, self.writers.path_of(incoming))
         self._emit(FileProgress(incoming.name, incoming.info.size, incoming.info.size))
-
-    def _new_writer(
-        self, incoming: IncomingFile, held: int = 0, keep_part: bool = False
-    ) -> FileWriter:
-        """A writer for ``incoming``'s target, opened to keep ``held`` verified bytes (a fresh
-        file's ``.part`` and folders are made with its first chunk)."""
-        fresh = not held and not incoming.has_part
-        writer = self._writer(incoming)
-        writer.open_for_writing(
-            resume_bytes=held,
-            keep_part=keep_part and not fresh,
-            defer_create=fresh,
-            replace_stale=not fresh,
-        )
-        return writer
-
-    def _full_path(self, incoming: IncomingFile) -> str:
-        assert self.destination is not None
-        return os.fspath(self.destination.path(incoming.lands_at))
-
-    def _writer(self, incoming: IncomingFile) -> FileWriter:
-        return FileWriter(
-            self._full_path(incoming),
-            incoming.info.size,
-            incoming.info.offset,
-            lock_manager=self.lock,
-            overwrite_mode=self._overwrite_for(incoming.name),
-            lock_key=incoming.name,
-            destination=self.destination,
-            target=incoming.twin or incoming.name,
-        )
-
-    def _writer_of(self, incoming: IncomingFile) -> FileWriter | None:
-        """The file's writer, made now for a fresh file whose first byte (or hash) arrived;
-        None once the file was named, or when it was refused."""
-        if incoming.deferred:
-            incoming.deferred = False
-            incoming.writer = self._new_writer(incoming)
-        return incoming.writer
-
-    def _writer_for_again(self, incoming: IncomingFile) -> FileWriter:
-        """A writer for a file this folder held from an earlier session whose bytes turned out
-        not to be this sender's: it is received again, as a new file (keep both, unless the
-        row says overwrite)."""
-        writer = self._writer(incoming)
-        writer.open_for_writing()
-        writer.reset_for_retry()
-        return writer
 
     def _on_data(self, data: wire.FileData) -> None:
         incoming = self.files[data.index]
         if self.is_message:
             self.message += data.data
             return
-        writer = self._writer_of(incoming)
+        writer = self.writers.of(incoming)
         if writer is None or incoming.refused or writer.failed_reason:
             return  # consume exactly this file's bytes and drop them
         chunk = data.data
@@ -404,7 +358,7 @@ class ReceiveSession:
             self.result.message_text = self.message.decode("utf-8", "replace")
             incoming.message_shown(sha256)
             return
-        writer = self._writer_of(incoming)  # a zero-byte file's is made here
+        writer = self.writers.of(incoming)  # a zero-byte file's is made here
         if writer is None and incoming.succeeded:
             return  # named already (and its writer let go)
         assert writer is not None
@@ -427,7 +381,7 @@ class ReceiveSession:
         """The file this folder holds under the name is not this sender's (its hash differs):
         it was never "already here". Its bytes went by unwritten, so it is asked for again."""
         incoming.receive_again(
-            self._writer_for_again(incoming),
+            self.writers.again(incoming),
             "the sender's file differs from the one received here earlier",
         )
 
@@ -497,7 +451,7 @@ class ReceiveSession:
                 self.lock.remove()
         else:
             self.conn.complete_with_failures([f.name for f in failed], time.time())
-            result.error = self._failure_sentence(failed)
+            result.error = failure_sentence(self.files, failed, self.attempt + 1)
             result.resumable = True
         try:
             self._link.send()
@@ -509,33 +463,6 @@ class ReceiveSession:
             + sum(f.writer.resumed_bytes for f in self.files if f.writer)
             + sum(f.info.size for f in self.files if f.already_done)
         )
-
-    def _failure_sentence(self, failed: list[ReceivedFile]) -> str:
-        refused = [inc.record for inc in self.files if inc.refused]
-        hash_failed = [f for f in failed if f.reason == "hash mismatch"]
-        other = [f for f in failed if f not in refused and f not in hash_failed]
-        sentences = []
-        if refused:
-            sentences.append(
-                f"{len(refused)} file(s) were refused for unsafe names: "
-                f"{_names(refused, reasons=True)}. Nothing was written outside the folder."
-            )
-        if hash_failed:
-            sentences.append(
-                str(
-                    IntegrityError(
-                        f"{len(hash_failed)} file(s) failed verification after "
-                        f"{self.attempt + 1} attempt(s): {_names(hash_failed)}."
-                    )
-                )
-            )
-        if other:
-            sentences.append(
-                f"{len(other)} file(s) could not be written: "
-                f"{_names(other, reasons=True)}. The other files were received; fix "
-                "the problem and receive again into the same folder to retry."
-            )
-        return " ".join(sentences)
 
     def _on_closed(self, closed: wire.ConnectionClosed) -> None:
         if self.retrying is not None:
@@ -549,7 +476,7 @@ class ReceiveSession:
             if self.lock is not None:
                 self.lock.flush()
             self.result.resumable = True
-            listed = ", ".join(map(_shown, names[:3])) + ("…" if len(names) > 3 else "")
+            listed = ", ".join(map(shown, names[:3])) + ("…" if len(names) > 3 else "")
             raise PeerGoneError(
                 f"The sender closed the connection instead of resending {len(names)} file(s) that "
                 f"failed verification ({listed}). "
@@ -567,17 +494,3 @@ class ReceiveSession:
 
     def _on_status(self, event: FileStatusChanged) -> None:
         self._emit(event)
-
-
-def _shown(name: str, limit: int = 80) -> str:
-    """A name from the network as it may appear in a one-line message (see `safe_text`)."""
-    return safe_text(name, limit)
-
-
-def _names(records: list[ReceivedFile], reasons: bool = False, limit: int = 3) -> str:
-    shown = [
-        f"{_shown(r.name)} ({safe_text(r.reason)})" if reasons and r.reason else _shown(r.name)
-        for r in records[:limit]
-    ]
-    more = len(records) - limit
-    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")

@@ -25,7 +25,7 @@ from inlet.core.errors import ProtocolError, UnsafeNameError
 from inlet.core.events import FileStatus, TransferStarted
 from inlet.core.lock import TransferLockManager
 from inlet.core.paths import DestinationResolver, resolve_destination
-from inlet.core.receive import session as session_module
+from inlet.core.receive import writers as writers_module
 from inlet.core.session import SessionCipher
 from inlet.core.store import durable
 from inlet.core.store.groupcommit import GroupCommit
@@ -246,7 +246,7 @@ def test_a_fresh_file_gets_its_writer_with_its_first_byte(
             made.append(os.fspath(filename))
             super().__init__(filename, *args, **kwargs)
 
-    monkeypatch.setattr(session_module, "FileWriter", CountingWriter)
+    monkeypatch.setattr(writers_module, "FileWriter", CountingWriter)
     at_start: list[int] = []
 
     def on_event(event: object) -> None:
