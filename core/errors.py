@@ -105,6 +105,13 @@ class LockFileError(InletError):
     hint = "Discard the interrupted transfer (delete .transfer_lock.json) to start afresh."
 
 
+class FolderNeededError(InletError):
+    """Files came to a receive with no folder (only a text message needs none); nothing was
+    taken, so the sender still offers them."""
+
+    hint = "Choose a folder and receive again with the same code: the sender keeps waiting."
+
+
 class NotEnoughSpaceError(InletError):
     """The files still to receive do not fit on the destination's disk (found before any byte
     moved: nothing was received)."""

@@ -89,3 +89,5 @@ class TransferFinished:
     resumable: bool = False  # state was kept and a new connection can continue it
     #: (bytes needed, bytes free): the files did not fit on the disk; nothing was received
     space: tuple[int, int] | None = None
+    #: files came to a receive with no folder (a text message needs none); nothing was taken
+    needs_folder: bool = False

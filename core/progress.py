@@ -24,6 +24,11 @@ def format_size(n: float) -> str:
     raise AssertionError("unreachable")
 
 
+def plural(n: int, noun: str) -> str:
+    """``1 file``, ``3 files``, ``1,000 files``: never "file(s)"."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def format_sizes_apart(a: int, b: int) -> tuple[str, str]:
     """Two sizes a person can tell apart: "needs 2.5 MB, has 2.5 MB" would read as enough, so
     sizes that round alike are given in bytes."""
@@ -145,8 +150,13 @@ class TerminalProgress:
         self._clock = clock
         self._last_draw = float("-inf")
         self._width = 0
+        self._message = False
 
     def handle(self, event: object) -> None:
+        if isinstance(event, TransferStarted) and event.is_message:
+            self._message = True  # a text message is printed, not counted: no line for it
+        if self._message:
+            return
         self.totals.handle(event)
         now = self._clock()
         if now - self._last_draw >= 0.1 or isinstance(event, TransferStarted):

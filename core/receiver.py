@@ -90,6 +90,8 @@ class TransferResult:
     resumable: bool = False
     #: (bytes needed, bytes free) when the files did not fit and nothing was received
     space: tuple[int, int] | None = None
+    #: files came, but there was no folder to save them in (a text message needs none)
+    needs_folder: bool = False
 
     def to_json(self, *, files: bool = True) -> dict:
         return {
@@ -125,12 +127,13 @@ class Receiver:
     def __init__(
         self,
         code: TransferCode,
-        dest_dir: Path,
+        dest_dir: Path | None,
         options: ReceiverOptions | None = None,
         on_event: Callable[[object], None] | None = None,
     ) -> None:
         self.code = code
-        self.dest_dir = Path(dest_dir).expanduser().absolute()
+        #: None: no folder (enough for a text message; files stop with FolderNeededError)
+        self.dest_dir = Path(dest_dir).expanduser().absolute() if dest_dir is not None else None
         self.options = options or ReceiverOptions()
         self._emit_callback = on_event
         self._cancelled = threading.Event()
@@ -207,7 +210,8 @@ class Receiver:
         # Resumable: a new connection can continue from the state kept on disk (written by
         # this session, or by an earlier one when this one failed before the file list).
         result.resumable = not result.ok and (
-            bool(session and session.lock_created) or (self.dest_dir / LOCK_FILENAME).exists()
+            bool(session and session.lock_created)
+            or (self.dest_dir is not None and (self.dest_dir / LOCK_FILENAME).exists())
         )
         self._emit(
             TransferFinished(
@@ -216,12 +220,15 @@ class Receiver:
                 message_text=result.message_text,
                 resumable=result.resumable,
                 space=result.space,
+                needs_folder=result.needs_folder,
             )
         )
         return result
 
     def _check_destination(self) -> None:
         dest = self.dest_dir
+        if dest is None:
+            return  # a text message needs no folder; files are stopped at the file list
         if dest.exists() and not dest.is_dir():
             raise InletError(
                 f"The destination {dest} is a file, not a folder.", "Choose a folder to save into."

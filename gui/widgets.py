@@ -98,6 +98,7 @@ class Banner(QFrame):
             "Receive &anyway", "Start although the files do not fit (stops when the disk is full)"
         )
         self.choose_button = self._button("Choose a&nother folder", "Choose another folder")
+        self.message_button = self._button("Show &message", "Show the text message again")
         self.copy_text = ""
         self.dismiss_button = self._button("Dismiss", "Dismiss this message")
         layout = QHBoxLayout(self)
@@ -111,6 +112,7 @@ class Banner(QFrame):
             self.copy_button,
             self.anyway_button,
             self.choose_button,
+            self.message_button,
             self.dismiss_button,
         ):
             layout.addWidget(button)
@@ -134,9 +136,10 @@ class Banner(QFrame):
         show_folder: bool = False,
         copy: str | None = None,
         no_room: bool = False,
+        message: bool = False,
     ) -> None:
         """Say ``text``; ``copy`` offers a Copy path button that copies it; ``no_room`` offers
-        Receive anyway and Choose another folder."""
+        Receive anyway and Choose another folder; ``message`` Show message."""
         self.kind = kind
         colors = status_colors(self.palette())
         background, accent = colors.banner[kind.value]
@@ -158,6 +161,7 @@ class Banner(QFrame):
         self.copy_button.setVisible(copy is not None)
         self.anyway_button.setVisible(no_room)
         self.choose_button.setVisible(no_room)
+        self.message_button.setVisible(message)
         self.dismiss_button.setVisible(True)
         self.show()
 

@@ -31,6 +31,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
 from inlet.core.codes import TransferCode, WormholeCode
+from inlet.core.errors import FolderNeededError
 from inlet.core.events import TransferFinished
 from inlet.core.nearby import NearbySender
 from inlet.core.progress import format_size, format_sizes_apart
@@ -222,6 +223,7 @@ class MainWindow(QMainWindow):
         self.banner.discard_button.clicked.connect(self.discard)
         self.banner.anyway_button.clicked.connect(lambda: self.start_receive(check_space=False))
         self.banner.choose_button.clicked.connect(self.form.choose)
+        self.banner.message_button.clicked.connect(self._reshow_message)
         self.banner.show_folder_button.clicked.connect(self._show_destination)
         self._status_timer.timeout.connect(self._refresh_status)
         self._tick_timer.timeout.connect(self._refresh_status)
@@ -406,16 +408,20 @@ class MainWindow(QMainWindow):
             self.form.ask_for_code()
             return False
         text = self._dest_text()
-        if not text:
+        if not text and isinstance(code, WormholeCode):
             self.form.ask_for_destination()
             return False
-        if self._folder is None or Path(text).expanduser() != self._folder:
+        # No folder: enough for a text message (files stop at their list and ask for one).
+        if text and (self._folder is None or Path(text).expanduser() != self._folder):
             self._receive_when_inspected = text  # `_on_folder` starts it, or explains
             emit(self.inspectRequested, text)
             return True
+        folder = self._folder if text else None
+        if self._receiving_into not in (None, folder) and not self.model.has_saved:
+            self.model.clear()  # another folder's rows say nothing about this one
         request = ReceiveRequest(
             code=code,
-            dest=self._folder,
+            dest=folder,
             overwrite_default=self.overwrite_default.isChecked(),
             overwrite=self.model.overwrite_choices(),
             only=only if self.model.selectable else None,
@@ -426,7 +432,7 @@ class MainWindow(QMainWindow):
         self._code = code
         self.cancel_requested = False
         self.last_finished = None
-        self._receiving_into = self._folder
+        self._receiving_into = folder
         self.rate.clear()
         self._tick_timer.start()
         self.banner.hide()
@@ -551,6 +557,15 @@ class MainWindow(QMainWindow):
             )
             self.banner.show_message(BannerKind.INFO, text, resume=True)
             title = "Inlet: transfer cancelled"
+        elif finished.needs_folder:
+            self.form.ask_for_destination()
+            said = (finished.error or "").removesuffix(FolderNeededError.hint).strip()
+            text = (
+                f"{said} Choose one (or drop it on this window), then press Receive: the "
+                "sender keeps waiting."
+            )
+            self.banner.show_message(BannerKind.INFO, text)
+            title = "Inlet: choose a folder"
         elif finished.space is not None:
             need, have = format_sizes_apart(*finished.space)
             text = (
@@ -571,7 +586,7 @@ class MainWindow(QMainWindow):
             )
             self.banner.show_message(BannerKind.ERROR, text, resume=resume, show_folder=False)
             title = "Inlet: transfer failed"
-        if finished.message_text is None:
+        if finished.message_text is None and not finished.needs_folder:
             self._record(finished)
         if not self.isActiveWindow():
             QApplication.alert(self)  # the taskbar entry asks for attention
@@ -603,10 +618,17 @@ class MainWindow(QMainWindow):
         self.history_dialog.show()
 
     def _show_message(self, text: str) -> None:
-        self.banner.show_message(BannerKind.INFO, "A text message arrived.")
+        self.banner.show_message(BannerKind.INFO, "A text message arrived.", message=True)
         self.message_dialog = MessageDialog(text, self)
         self.message_dialog.setModal(False)
         self.message_dialog.show()
+
+    def _reshow_message(self) -> None:
+        """The banner's Show message: the dialog again, for a person who closed it."""
+        if self.message_dialog is not None:
+            self.message_dialog.show()
+            self.message_dialog.raise_()
+            self.message_dialog.activateWindow()
 
     # -- rows --------------------------------------------------------------------------------------
 
@@ -667,6 +689,7 @@ class MainWindow(QMainWindow):
         """The status bar and the title, from the model's counts (kept as rows change)."""
         self.view.update_tools()
         total = self.model.rowCount()
+        self.overall_bar.setVisible(total > 0)  # no 0 % bar for a message, or before a list
         if not self.running:
             self.setWindowTitle("Inlet")
             if total == 0:
@@ -674,7 +697,7 @@ class MainWindow(QMainWindow):
                     self.status.say("A text message was received.")
                 elif self._folder is None:
                     self.status.say(
-                        "Choose a folder to save into, then press Receive."
+                        "Press Receive (files need a folder: choose one or drop it here)."
                         if self.code_edit.text().strip()
                         else "Paste a code and choose a folder to start."
                     )

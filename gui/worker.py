@@ -51,7 +51,7 @@ class ReceiveRequest:
     """Everything one receive needs, decided in the GUI thread before it starts."""
 
     code: TransferCode | WormholeCode
-    dest: Path
+    dest: Path | None  # None: no folder (enough for a text message)
     overwrite_default: bool = False
     overwrite: dict[str, bool] = field(default_factory=dict)
     #: ask for these files only (a row's Retry); None: every file not yet here

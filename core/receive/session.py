@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, NoReturn, Protocol
 
 from .. import wire
 from ..errors import (
+    FolderNeededError,
     IntegrityError,
     NotEnoughSpaceError,
     PeerGoneError,
@@ -26,6 +27,7 @@ from ..errors import (
 from ..events import FileProgress, FileStatus, FileStatusChanged, TransferStarted
 from ..lock import TransferLockManager
 from ..paths import DestinationResolver, FileListChecker
+from ..progress import format_size, plural
 from ..space import check_room
 from ..store.destination import Destination
 from ..store.folding import NameFolding
@@ -69,7 +71,7 @@ class ReceiveSession:
         conn: wire.ReceiverConnection,
         link: Link,
         *,
-        dest_dir: Path,
+        dest_dir: Path | None,
         options: ReceiverOptions,
         result: TransferResult,
         sender_ip: str,
@@ -138,6 +140,12 @@ class ReceiveSession:
                 TransferStarted(files=tuple(infos), total_size=meta.total_size, is_message=True)
             )
             return
+        if self.dest is None:
+            self.result.needs_folder = True
+            raise FolderNeededError(
+                f"The sender is sending {plural(len(self.files), 'file')} "
+                f"({format_size(meta.total_size)}), not a text message: they need a folder."
+            )
         # The folder is made (if need be) and held open once; nothing re-creates it later.
         self.destination = Destination(self.dest, create=True, folding=self._folding())
         self._refuse_unsafe_names()

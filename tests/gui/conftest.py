@@ -52,7 +52,7 @@ class ScriptedReceiver:
     def __init__(self, script, code, dest, options, on_event) -> None:
         self.script = script
         self.code = code
-        self.dest = Path(dest)
+        self.dest = Path(dest) if dest is not None else None
         self.options = options
         self.on_event = on_event
         self.cancelled = threading.Event()
