@@ -22,6 +22,7 @@ from pathlib import Path
 from .codes import DEFAULT_PORT, parse_code, wormhole_code
 from .errors import InletError
 from .peertext import safe_text
+from .progress import plural
 
 SUBCOMMANDS = ("send", "receive", "gui", "demo", "install-launcher")
 
@@ -368,7 +369,8 @@ def _receive(args: argparse.Namespace) -> int:
     elif result.ok:
         seconds = time.monotonic() - started
         print(
-            f"Received {len(result.files)} file(s) into {dest} in {seconds:.1f} s.", file=sys.stderr
+            f"Received {plural(len(result.files), 'file')} into {dest} in {seconds:.1f} s.",
+            file=sys.stderr,
         )
     if not result.ok:
         print(f"inlet: {safe_text(result.error, limit=None)}", file=sys.stderr)

@@ -25,6 +25,7 @@ from .codes import DEFAULT_PORT, TransferCode, generate_token, is_pake_token
 from .errors import InletError, PeerGoneError, ProtocolError, TransferTimeoutError, WrongTokenError
 from .events import FileInfo
 from .peertext import safe_text
+from .progress import plural
 from .sources import SourceFile, collect_sources
 
 SLICE = 1 << 20  # ftransfer's data message size
@@ -555,7 +556,10 @@ class _SenderSession:
             for i in indices:
                 resent[i] += 1
             attempt = max(resent[i] for i in indices) if indices else 0
-            log(f"Resending {len(indices)} file(s) that failed verification (attempt {attempt}).")
+            log(
+                f"Resending {plural(len(indices), 'file')} that failed verification "
+                f"(attempt {attempt})."
+            )
             if self.conn.extension_active:
                 self._stream_files([(i, 0) for i in indices])
             else:

@@ -652,7 +652,8 @@ class ReceiverConnection(_Connection):
         """The final answer when some files stay failed and no retry is asked (Inlet-defined:
         ``{"status": "failed", ...}``; ftransfer 1.0.1 just reports it)."""
         self._require(_State.APP_REPLY)
-        text = message or f"{len(failed_files)} file(s) failed."
+        count = len(failed_files)
+        text = message or f"{count:,} {'file' if count == 1 else 'files'} failed."
         self._send_sealed(messages.build_failure(failed_files, completion_time, text))
         self._state = _State.DONE
 

@@ -34,14 +34,14 @@ from inlet.core.codes import TransferCode, WormholeCode
 from inlet.core.errors import FolderNeededError
 from inlet.core.events import TransferFinished
 from inlet.core.nearby import NearbySender
-from inlet.core.progress import format_size, format_sizes_apart
+from inlet.core.progress import format_size, format_sizes_apart, plural
 
 from . import history
 from .coalesce import UpdateBatch
 from .desktop import Desktop, Notifier
 from .drain import BatchDrain
 from .form import TransferForm
-from .model import FileRow, RowAction, RowState, TransferModel
+from .model import Column, FileRow, RowAction, RowState, TransferModel
 from .nearby import BrowserFactory, NearbyList
 from .qtcompat import emit
 from .rate import RateWindow
@@ -52,6 +52,7 @@ from .worker import FolderInfo, ReceiveRequest, ReceiverFactory, ReceiveWorker, 
 
 SETTINGS_DESTINATION = "destination"
 SETTINGS_GEOMETRY = "window/geometry"
+SETTINGS_COLUMNS = "window/columns"  # "Size=80,Status=300": the widths a person dragged
 STATUS_REFRESH_MS = 200
 TICK_MS = 1000  # the speed and time left are refreshed at least this often while receiving
 MINIMUM_SIZE = (640, 400)
@@ -121,6 +122,7 @@ class MainWindow(QMainWindow):
         else:
             self.nearby.hide()
 
+        self.table.set_preferred(_read_widths(self.settings.value(SETTINGS_COLUMNS, "", type=str)))
         geometry = self.settings.value(SETTINGS_GEOMETRY)
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -234,6 +236,7 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+O"), self, activated=self.form.choose)
         QShortcut(QKeySequence("Ctrl+H"), self, activated=self.show_history)
         self.history_button.clicked.connect(self.show_history)
+        self.table.widthsChanged.connect(self._remember_widths)
 
     # -- the destination ---------------------------------------------------------------------------
 
@@ -715,6 +718,10 @@ class MainWindow(QMainWindow):
 
     # -- closing -----------------------------------------------------------------------------------
 
+    def _remember_widths(self) -> None:
+        widths = ",".join(f"{c.name}={w}" for c, w in self.table.preferred.items())
+        self.settings.setValue(SETTINGS_COLUMNS, widths)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.running and not self._confirm("Quit Inlet?", self._quit_question(), "Quit"):
             event.ignore()
@@ -751,6 +758,11 @@ class MainWindow(QMainWindow):
         self.thread_.wait(timeout_ms)
 
 
-def plural(n: int, noun: str) -> str:
-    """``1 file``, ``3 files``."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+def _read_widths(text: str) -> dict[Column, int]:
+    """``Size=80,Status=300`` as `_remember_widths` wrote it; anything else is ignored."""
+    widths: dict[Column, int] = {}
+    for item in text.split(","):
+        name, _, value = item.partition("=")
+        if name in Column.__members__ and value.isdigit():
+            widths[Column[name]] = min(int(value), 2000)
+    return widths

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..errors import IntegrityError
 from ..peertext import safe_text
+from ..progress import plural
 from .incoming import IncomingFile, ReceivedFile
 
 
@@ -20,21 +21,22 @@ def failure_sentence(files: list[IncomingFile], failed: list[ReceivedFile], atte
     sentences = []
     if refused:
         sentences.append(
-            f"{len(refused)} file(s) were refused for unsafe names: "
+            f"{plural(len(refused), 'file')} {'was' if len(refused) == 1 else 'were'} refused "
+            "for unsafe names: "
             f"{listed(refused, reasons=True)}. Nothing was written outside the folder."
         )
     if hash_failed:
         sentences.append(
             str(
                 IntegrityError(
-                    f"{len(hash_failed)} file(s) failed verification after "
-                    f"{attempts} attempt(s): {listed(hash_failed)}."
+                    f"{plural(len(hash_failed), 'file')} failed verification after "
+                    f"{plural(attempts, 'attempt')}: {listed(hash_failed)}."
                 )
             )
         )
     if other:
         sentences.append(
-            f"{len(other)} file(s) could not be written: "
+            f"{plural(len(other), 'file')} could not be written: "
             f"{listed(other, reasons=True)}. The other files were received; fix "
             "the problem and receive again into the same folder to retry."
         )

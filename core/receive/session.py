@@ -454,7 +454,7 @@ class ReceiveSession:
         failed = [f.record for f in asked if f.record.status != FileStatus.COMPLETED.value]
         result.ok = not failed
         if result.ok:
-            self.conn.complete(f"Received {len(asked)} file(s).", time.time())
+            self.conn.complete(f"Received {plural(len(asked), 'file')}.", time.time())
             if self.lock is not None and all(f.succeeded for f in self.files):
                 self.lock.remove()
         else:
@@ -486,8 +486,8 @@ class ReceiveSession:
             self.result.resumable = True
             listed = ", ".join(map(shown, names[:3])) + ("…" if len(names) > 3 else "")
             raise PeerGoneError(
-                f"The sender closed the connection instead of resending {len(names)} file(s) that "
-                f"failed verification ({listed}). "
+                "The sender closed the connection instead of resending "
+                f"{plural(len(names), 'file')} that failed verification ({listed}). "
                 "They are kept as unfinished files;",
                 "receive again into the same folder to retry them.",
             )

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from ..peertext import safe_text
+from ..progress import plural
 from .offer import Offer
 from .receiver import (
     MAILBOX_ENV,
@@ -79,7 +80,8 @@ def receive(args: argparse.Namespace, code: str) -> int:
     elif result.ok:
         count = len(result.files or ())
         print(
-            f"Received {count} file(s) into {dest} in {result.seconds:.1f} s ({result.via}).",
+            f"Received {plural(count, 'file')} into {dest} in {result.seconds:.1f} s "
+            f"({result.via}).",
             file=sys.stderr,
         )
     if not result.ok:

@@ -32,6 +32,7 @@ from ..crashlog import unexpected_error
 from ..errors import DiskFullError, InletError, PeerGoneError, WrongTokenError
 from ..events import TransferFinished
 from ..peertext import safe_text
+from ..progress import plural
 from ..receive.incoming import ReceivedFile
 from ..store.destination import Destination
 from . import reactor as loop
@@ -212,7 +213,7 @@ class WormholeReceiver:
             shown = ", ".join(safe_text(f.name) for f in failed[:3])
             more = f" and {len(failed) - 3:,} more" if len(failed) > 3 else ""
             raise InletError(
-                f"{len(failed):,} of {len(result.files):,} file(s) could not be saved: "
+                f"{len(failed):,} of {plural(len(result.files), 'file')} could not be saved: "
                 f"{shown}{more} ({safe_text(failed[0].reason)}).",
                 "The others were saved; transfer_warnings.log in the folder says more.",
             )

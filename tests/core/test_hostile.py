@@ -137,7 +137,7 @@ class Case:
 
 def refused(tried: str, script, reason: str, lands: dict[str, bytes], **kw) -> Case:
     """A name case: the transfer says which files were refused, each file says why."""
-    return Case(tried, script, "were refused for unsafe names", lands, reason=reason, **kw)
+    return Case(tried, script, "1 file was refused for unsafe names", lands, reason=reason, **kw)
 
 
 def with_ok(name: str, body: bytes = b"hostile bytes\n") -> Callable[[HostilePeer], object]:
@@ -334,7 +334,7 @@ CASES: dict[str, Case] = {
     "duplicate": Case(
         "the same name twice (the hash list, a JSON object, holds the second one's hash)",
         with_files(("dup.txt", b"first"), OK, ("dup.txt", b"second")),
-        "instead of resending 1 file(s) that failed verification (dup.txt)",
+        "instead of resending 1 file that failed verification (dup.txt)",
         dict([OK]),
         reason="listed the file 'dup.txt' twice",
     ),
@@ -546,7 +546,7 @@ CASES: dict[str, Case] = {
     "hashes-wrong": Case(
         "a wrong hash on every pass (retries included)",
         meta_then(lying_hashes),
-        "1 file(s) failed verification after 3 attempt(s): ok.txt",
+        "1 file failed verification after 3 attempts: ok.txt",
         resumable=True,
     ),
     "ext-skip-unheld": Case(

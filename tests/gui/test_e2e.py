@@ -328,7 +328,7 @@ def test_a_corrupted_file_fails_and_its_retry_button_gets_it_verified(
     prepare(qtbot, window, senders(tmp_path / "set"), dest)
     finished = press_receive(qtbot, window)
     assert not finished.ok
-    assert "failed verification after 3 attempt(s): set/bad.bin" in finished.error
+    assert "failed verification after 3 attempts: set/bad.bin" in finished.error
     assert len(damaged) >= 3  # each attempt was damaged
     row = window.model.find("set/bad.bin")
     assert statuses(window)["set/bad.bin"] == "Failed: hash mismatch"
