@@ -42,10 +42,15 @@ class UnsafeNameError(InletError):
     hint = "The file was refused; nothing was written outside the destination folder."
 
 
+#: What a code looks like, in the window's placeholder and in `CodeError`'s hint alike: an
+#: address, a number and four words (an Inlet code; docs/PROTOCOL.md, 2.2).
+CODE_EXAMPLE = "100.64.1.123:7-ocean-tiger-piano-ruby"
+
+
 class CodeError(InletError):
     """The transfer code a person typed or pasted cannot be parsed."""
 
-    hint = "Copy the whole code the sender printed, for example 100.64.1.123:ocean-tiger."
+    hint = f"Copy the whole code the sender printed, for example {CODE_EXAMPLE}."
 
 
 class ProtocolError(InletError):

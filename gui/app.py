@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from inlet.core.nearby import NearbyBrowser
 
+from . import focusring
 from .demo import SenderStartError, start_demo
 from .widgets import BannerKind, app_icon
 from .window import MainWindow
@@ -37,6 +38,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationDisplayName(APPLICATION)
     app.setDesktopFileName("inlet")
     app.setWindowIcon(app_icon())
+    focusring.install(app)  # the focused button must not look like the default one
     tune_interpreter()
     return app  # type: ignore[return-value]
 

@@ -13,12 +13,11 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QGridLayout, QLabel, QLineEdit, QSizePolicy, QWidget
 
 from inlet.core.codes import TransferCode, WormholeCode, parse_code, wormhole_code
-from inlet.core.errors import CodeError
+from inlet.core.errors import CODE_EXAMPLE, CodeError
 
 from .colors import hint_style
 from .widgets import Button, plain_label
 
-CODE_EXAMPLE = "100.64.1.123:7-ocean-tiger-piano-ruby"
 WORDS_NEXT = "Now type the words the sender shows after its address."
 
 

@@ -43,22 +43,49 @@ MINIMUM_WIDTHS = {
 NAME_SHARE = 0.35  # the name keeps at least this share of the width
 
 
-def column_widths(available: int) -> dict[Column, int]:
-    """Widths of the columns other than the name (which stretches into what is left)."""
-    preferred = sum(PREFERRED_WIDTHS.values())
+def column_widths(available: int, preferred: dict[Column, int] | None = None) -> dict[Column, int]:
+    """Widths of the columns other than the name (which stretches into what is left), from
+    the ``preferred`` ones (a person's, else `PREFERRED_WIDTHS`)."""
+    wanted = {c: max(MINIMUM_WIDTHS[c], w) for c, w in (preferred or PREFERRED_WIDTHS).items()}
+    total = sum(wanted.values())
     least = sum(MINIMUM_WIDTHS.values())
     room = int(available * (1 - NAME_SHARE))
     # each column gives up the same share of what it has above its minimum
-    t = max(0.0, min(1.0, (room - least) / (preferred - least)))
-    return {
-        c: MINIMUM_WIDTHS[c] + int((w - MINIMUM_WIDTHS[c]) * t) for c, w in PREFERRED_WIDTHS.items()
-    }
+    t = max(0.0, min(1.0, (room - least) / (total - least))) if total > least else 1.0
+    return {c: MINIMUM_WIDTHS[c] + int((w - MINIMUM_WIDTHS[c]) * t) for c, w in wanted.items()}
 
 
 class _Table(QTableView):
-    """The table: columns that fit its width, and Space that flips the current row's box."""
+    """The table: columns that fit its width (a column a person widened keeps that as its
+    preferred width), and Space that flips the current row's box."""
 
     spacePressed = Signal()
+    #: a person resized a column: its preferred width changed (the window remembers them)
+    widthsChanged = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.preferred: dict[Column, int] = dict(PREFERRED_WIDTHS)
+        self._fitting = False
+
+    def set_preferred(self, widths: dict[Column, int]) -> None:
+        self.preferred.update({c: w for c, w in widths.items() if c in PREFERRED_WIDTHS})
+        self.fit()
+
+    def fit(self) -> None:
+        header = self.horizontalHeader()
+        self._fitting = True
+        try:
+            for column, width in column_widths(self.viewport().width(), self.preferred).items():
+                header.resizeSection(column, width)
+        finally:
+            self._fitting = False
+
+    def on_section_resized(self, column: int, old: int, new: int) -> None:
+        if self._fitting or column not in PREFERRED_WIDTHS or old == new:
+            return
+        self.preferred[Column(column)] = new
+        self.widthsChanged.emit()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space and not event.modifiers():
@@ -68,9 +95,7 @@ class _Table(QTableView):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        header = self.horizontalHeader()
-        for column, width in column_widths(self.viewport().width()).items():
-            header.resizeSection(column, width)
+        self.fit()
 
 
 class TransferView(QWidget):
@@ -136,8 +161,9 @@ class TransferView(QWidget):
         table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         header = table.horizontalHeader()
         header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
-        for column in PREFERRED_WIDTHS:
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+        for column in PREFERRED_WIDTHS:  # a person may drag them; the name takes what is left
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        header.sectionResized.connect(table.on_section_resized)
         header.setHighlightSections(False)
         table.spacePressed.connect(self._toggle_current)
 

@@ -31,6 +31,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
+from inlet.gui import focusring
 from inlet.gui.demo import SenderProcess
 from inlet.gui.window import MainWindow
 
@@ -232,6 +233,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.dark:
         app.setStyle("Fusion")
         app.setPalette(dark_palette())
+    focusring.install(app)  # as the app does
     with tempfile.TemporaryDirectory() as tmp:
         sample = make_sample(Path(tmp) / "send")
         mid_transfer(app, Path(tmp), sample, out, theme)

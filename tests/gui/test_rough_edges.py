@@ -159,3 +159,99 @@ def test_past_transfers_are_listed_with_open_folder(qtbot, make_window, tmp_path
     qtbot.mouseClick(dialog.open_button, Qt.MouseButton.LeftButton)
     assert [u.toLocalFile() for u in window.opened] == [str(tmp_path)]
     dialog.close()
+
+
+def test_the_error_example_is_a_code_of_the_placeholder_form(qtbot):
+    """The example a malformed code's error gives is the window's placeholder example: an
+    Inlet code, a number and four words (it once showed two words beside the placeholder's
+    four)."""
+    from inlet.core.codes import parse_code
+    from inlet.core.errors import CODE_EXAMPLE, CodeError
+    from inlet.gui.form import TransferForm
+
+    example = parse_code(CODE_EXAMPLE)
+    assert example.pake and len(example.token.split("-")) == 5
+    assert CODE_EXAMPLE in CodeError.hint
+    form = TransferForm()
+    qtbot.addWidget(form)
+    assert form.code_edit.placeholderText().endswith(CODE_EXAMPLE)
+
+
+def _button(style, *, focus: bool, default: bool):
+    """A push button as ``style`` paints it: focused by the keyboard, or the default one."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QColor, QImage, QPainter
+    from PySide6.QtWidgets import QApplication, QStyle, QStyleOptionButton
+
+    option = QStyleOptionButton()
+    option.rect = QRect(0, 0, 120, 32)
+    option.text = "Receive"
+    option.palette = QApplication.palette()
+    flags = QStyle.StateFlag
+    option.state = flags.State_Enabled | flags.State_Raised | flags.State_Active
+    if focus:
+        option.state |= flags.State_HasFocus | flags.State_KeyboardFocusChange
+    if default:
+        option.features = QStyleOptionButton.ButtonFeature.DefaultButton
+    image = QImage(120, 32, QImage.Format.Format_ARGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    style.drawControl(QStyle.ControlElement.CE_PushButton, option, painter)
+    painter.end()
+    return image
+
+
+def _ring_share(image, inset: int = 4) -> float:
+    """The share of the pixels ``inset`` px inside the button's edge in the highlight colour."""
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    want = QApplication.palette().color(QPalette.ColorRole.Highlight)
+    points = [(x, inset) for x in range(10, image.width() - 10)]
+    points += [(inset, y) for y in range(10, image.height() - 10)]
+    near = 0
+    for x, y in points:
+        got = image.pixelColor(x, y)
+        distance = abs(got.red() - want.red()) + abs(got.green() - want.green())
+        near += distance + abs(got.blue() - want.blue()) < 90
+    return near / len(points)
+
+
+def test_the_focus_ring_is_not_the_default_buttons_frame(qtbot):
+    """Fusion gives the focused button the default button's blue frame; with Inlet's style a
+    focused button has a ring inside its frame that the default button (Receive) has not."""
+    from PySide6.QtWidgets import QApplication
+
+    from inlet.gui import focusring
+
+    style = focusring.FocusRingStyle("fusion")
+    assert _ring_share(_button(style, focus=True, default=False)) > 0.8
+    assert _ring_share(_button(style, focus=False, default=True)) < 0.2
+    app = QApplication.instance()
+    before = app.style().name()
+    focusring.install(app)  # what make_application does
+    try:
+        assert isinstance(app.style(), focusring.FocusRingStyle)
+    finally:
+        app.setStyle(before)
+
+
+@pytest.mark.timeout(30)
+def test_column_widths_a_person_drags_are_remembered(qtbot, make_window):
+    window, _ = make_window()
+    window.resize(1400, 600)
+    window.show()
+    qtbot.waitExposed(window)
+    header = window.table.horizontalHeader()
+    assert header.sectionResizeMode(Column.STATUS) == header.ResizeMode.Interactive
+    header.resizeSection(Column.STATUS, 333)  # what dragging the column's border does
+    assert window.close()
+
+    again, _ = make_window()
+    again.resize(1400, 600)
+    again.show()
+    qtbot.waitExposed(again)
+    assert again.table.horizontalHeader().sectionSize(Column.STATUS) == 333
+    # a narrow window still fits: the remembered width is what the column gives up from
+    again.resize(640, 400)
+    qtbot.waitUntil(lambda: again.table.horizontalHeader().sectionSize(Column.STATUS) < 333)
