@@ -332,7 +332,7 @@ def test_no_zero_seconds_left_before_the_end():
 @pytest.mark.timeout(30)
 def test_peer_text_is_shown_as_plain_text(qtbot, make_window, tmp_path):
     name = "<img src=x>.txt"
-    error = f"1 file(s) could not be written: {name}: <b>disk</b> full."
+    error = f"1 file could not be written: {name}: <b>disk</b> full."
 
     def script(r: ScriptedReceiver) -> None:
         r.emit(started((name, 10)))

@@ -256,7 +256,7 @@ def test_failed_rows_offer_retry_and_retry_all(qtbot, make_window, tmp_path):
         r.emit(FileStatusChanged("photos/a.jpg", FileStatus.COMPLETED, FileStatus.PENDING))
         for name in ("photos/b.jpg", "notes/todo.txt"):
             r.emit(FileStatusChanged(name, FileStatus.FAILED, FileStatus.PENDING, reason="hash"))
-        r.emit(TransferFinished(ok=False, error="2 file(s) failed verification.", resumable=True))
+        r.emit(TransferFinished(ok=False, error="2 files failed verification.", resumable=True))
 
     window, factory = make_window(script, code=CODE, destination=str(tmp_path))
     wait_for_folder(qtbot, window, tmp_path)
