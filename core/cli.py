@@ -98,6 +98,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="send the single argument as a text message instead of a path",
     )
     send.add_argument(
+        "--wormhole",
+        action="store_true",
+        help="meet the receiver through magic-wormhole's servers: print a wormhole code (a new "
+        "one after each dropped connection) instead of an address",
+    )
+    send.add_argument("--mailbox", metavar="URL", help="--wormhole: the mailbox server")
+    send.add_argument("--relay", metavar="HINT", help="--wormhole: the transit relay")
+    send.add_argument(
+        "--no-listen",
+        action="store_true",
+        help="--wormhole: offer the receiver no direct address (the data goes through the relay)",
+    )
+    send.add_argument(
         "--name",
         help="the name nearby receivers see in their window (default: this machine's name)",
     )
@@ -235,6 +248,8 @@ def _send(args: argparse.Namespace) -> int:
         sender = Sender.for_message(args.paths[0], options)
     else:
         sender = Sender.for_paths(args.paths, options)
+    if args.wormhole:
+        return _send_through_wormhole(args, sender)
     sender.listen()
     print(f"inlet receive {sender.code}", flush=True)
     if sender.address_warning:
@@ -254,6 +269,32 @@ def _send(args: argparse.Namespace) -> int:
         # Log lines quote what receivers said: escaped, so no peer can drive this terminal.
         sender.serve(
             log=lambda line: print(safe_text(line, limit=None), file=sys.stderr, flush=True)
+        )
+    return EXIT_OK
+
+
+def _send_through_wormhole(args: argparse.Namespace, sender) -> int:
+    """``inlet send --wormhole``: a wormhole code per connection, Inlet's protocol through it."""
+    from .tunnel import TunnelOptions, send_through_wormhole
+    from .wormhole.receiver import MAILBOX_ENV, PUBLIC_MAILBOX, PUBLIC_RELAY, RELAY_ENV
+
+    if args.no_ext or not sender.pake:
+        raise InletError(
+            "--wormhole runs Inlet's own protocol, so it takes neither --no-ext nor an "
+            "ftransfer token.",
+            "Drop --no-ext (and --token, or give one that starts with a number).",
+        )
+    options = TunnelOptions(
+        mailbox_url=args.mailbox or os.environ.get(MAILBOX_ENV) or PUBLIC_MAILBOX,
+        relay=args.relay or os.environ.get(RELAY_ENV) or PUBLIC_RELAY,
+        no_listen=args.no_listen,
+    )
+    with _sigterm_ends():
+        send_through_wormhole(
+            sender,
+            options,
+            show_code=lambda code: print(f"inlet receive {code}", flush=True),
+            log=lambda line: print(safe_text(line, limit=None), file=sys.stderr, flush=True),
         )
     return EXIT_OK
 

@@ -130,8 +130,12 @@ class Receiver:
         dest_dir: Path | None,
         options: ReceiverOptions | None = None,
         on_event: Callable[[object], None] | None = None,
+        transport: Callable[[], tuple[socket.socket, str]] | None = None,
     ) -> None:
         self.code = code
+        #: How the sender is reached: a connected socket and what to call it (a tunnel, such
+        #: as a wormhole's transit); None dials the code's addresses.
+        self._transport = transport
         #: None: no folder (enough for a text message; files stop with FolderNeededError)
         self.dest_dir = Path(dest_dir).expanduser().absolute() if dest_dir is not None else None
         self.options = options or ReceiverOptions()
@@ -279,9 +283,12 @@ class Receiver:
         kept in ``connected_to``."""
         if self._cancelled.is_set():
             raise CancelledError("The transfer was cancelled.")
-        sock, self.connected_to = connect_first(
-            self.peer_hosts, self.code.port, self.options.connect_timeout
-        )
+        if self._transport is not None:
+            sock, self.connected_to = self._transport()
+        else:
+            sock, self.connected_to = connect_first(
+                self.peer_hosts, self.code.port, self.options.connect_timeout
+            )
         sock.settimeout(self.options.idle_timeout)
         with self._sock_lock:
             self._sock = sock

@@ -283,6 +283,18 @@ class Sender:
             gate.end_session()
         return False
 
+    def serve_connection(
+        self, conn: socket.socket, peer: str, log: Callable[[str], None] = lambda line: None
+    ) -> bool:
+        """Serve one receiver already connected some other way than to `listen`'s port (the
+        far end of a tunnel, such as a wormhole's transit): the same handshake with the token,
+        then the session. True when it has every file; the connection is closed on return."""
+        gate = _Gate()
+        gate.wait_for_slot()
+        with conn:
+            session = self._handshake_one(gate, conn, peer, log)
+            return session is not None and self._session_one(gate, session, peer, log)
+
     def _no_contact_hint(self) -> str:
         port = self.code.port if self.code else self.options.port
         return (

@@ -177,6 +177,10 @@ class WormholeReceiver:
         self._check_destination()
         self._step(self._open)
         raw = self._step(self._until_offer)
+        from ..tunnel import inlet_offer, receive_inlet  # Inlet to Inlet: its own protocol
+
+        if (inlet := inlet_offer(raw)) is not None:
+            return receive_inlet(self, inlet)
         try:
             offer = parse_offer(raw)
         except OfferRefused as err:
