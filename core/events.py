@@ -66,6 +66,8 @@ class TransferStarted:
     selected: frozenset[str] | None = None
     #: the sender can send some of its files alone (a row's Retry gets that one file)
     selectable: bool = False
+    #: how many files come when their rows come later (a wormhole folder's, as it streams)
+    expected_files: int = 0
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ class TransferTotals:
         self._clock = clock
         self.total_bytes = 0
         self.total_files = 0
+        self._expected_files = self._added = 0  # a folder whose rows come as it streams
         self.done_files = 0
         self.failed_files = 0
         self._held: dict[str, int] = {}
@@ -64,14 +65,16 @@ class TransferTotals:
     def handle(self, event: object) -> None:
         if isinstance(event, TransferStarted):
             self.total_bytes = event.total_size
-            self.total_files = len(event.files)
+            self._added, self._expected_files = len(event.files), event.expected_files
+            self.total_files = max(self._added, self._expected_files)
             self._held = {f.name: event.resumed.get(f.name, 0) for f in event.files}
             self.held_bytes = sum(self._held.values())
             self.done_files = self.failed_files = 0
             self._samples.clear()
             self._sample()
         elif isinstance(event, FilesAdded):  # a wormhole folder's files, as they stream
-            self.total_files += len(event.files)
+            self._added += len(event.files)
+            self.total_files = max(self._added, self._expected_files)
         elif isinstance(event, FileProgress):
             before = self._held.get(event.name, 0)
             self._held[event.name] = event.held

@@ -310,6 +310,7 @@ class TransferModel(QAbstractTableModel):
         self.selectable = False
         self._done = self._failed = self._held = self._size = 0
         self._expected = 0  # the transfer's size as its start said (rows may still come)
+        self._expected_files = 0  # and its number of files
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -460,7 +461,7 @@ class TransferModel(QAbstractTableModel):
     def counts(self) -> tuple[int, int, int]:
         """(done, failed, total), where "already here" counts as done. Kept up to date as rows
         change, so the status bar can ask often whatever the number of rows."""
-        return self._done, self._failed, len(self._rows)
+        return self._done, self._failed, max(len(self._rows), self._expected_files)
 
     @property
     def held_bytes(self) -> int:
@@ -590,13 +591,14 @@ class TransferModel(QAbstractTableModel):
                 row.overwrite = self._choices.get(row.name)
         self._swap(rowset)
         self._expected = started.total_size
+        self._expected_files = started.expected_files
 
     def show_saved(self, saved: InterruptedTransfer, rowset: RowSet | None = None) -> None:
         """List the files of an interrupted transfer with their saved state (before Resume)."""
         self._swap(rowset if rowset is not None else RowSet.for_saved(saved))
 
     def _swap(self, rowset: RowSet) -> None:
-        self._expected = 0
+        self._expected = self._expected_files = 0
         self.beginResetModel()
         self._rows, self._index, self.is_message = rowset.rows, rowset.index, rowset.is_message
         self._recount()

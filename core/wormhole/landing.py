@@ -103,7 +103,7 @@ class Landing:
 
     def _receive_folder(self, stream: Iterator[bytes]) -> None:
         offer = self.offer
-        self._emit(TransferStarted(files=(), total_size=offer.total))
+        self._emit(TransferStarted(files=(), total_size=offer.total, expected_files=offer.files))
         count = 0
         for entry, declared, chunks in entries(stream):
             if entry.endswith("/"):  # a folder of its own (kept even when empty)

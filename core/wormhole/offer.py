@@ -14,6 +14,7 @@ from ..errors import InletError, UnsafeNameError
 from ..messages import MAX_FILES
 from ..paths import split_name
 from ..peertext import safe_text
+from ..progress import format_size, plural
 
 #: The largest size an offer may state (8 EiB: what a signed 64-bit file offset holds).
 MAX_SIZE = (1 << 63) - 1
@@ -55,8 +56,8 @@ class Offer:
             return "a text message"
         shown = safe_text(self.name)
         if self.kind == FILE:
-            return f"the file {shown} ({self.total:,} bytes)"
-        return f"the folder {shown} ({self.files:,} files, {self.total:,} bytes)"
+            return f"the file {shown} ({format_size(self.total)})"
+        return f"the folder {shown} ({plural(self.files, 'file')}, {format_size(self.total)})"
 
 
 def parse_offer(offer: object) -> Offer:

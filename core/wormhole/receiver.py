@@ -32,7 +32,7 @@ from ..crashlog import unexpected_error
 from ..errors import DiskFullError, InletError, PeerGoneError, WrongTokenError
 from ..events import TransferFinished
 from ..peertext import safe_text
-from ..progress import plural
+from ..progress import format_size, plural
 from ..receive.incoming import ReceivedFile
 from ..store.destination import Destination
 from . import reactor as loop
@@ -235,8 +235,8 @@ class WormholeReceiver:
         if offer.total > free:
             self._tell_sender_no("insufficient free space")
             raise DiskFullError(
-                f"{offer.describe().capitalize()} does not fit: {free:,} bytes are free in "
-                f"{self.dest_dir}. It was declined."
+                f"{offer.describe().capitalize()} does not fit: {format_size(free)} is free "
+                f"in {self.dest_dir}. It was declined."
             )
 
     def _tell_sender_no(self, answer: str) -> None:

@@ -153,3 +153,15 @@ def test_json_report_in_pieces_is_the_one_shot_text(count: int) -> None:
     text = "".join(result.json_pieces())
     assert text == json.dumps(result.to_json())
     assert json.loads(text)["files"][-1:] == [f.to_json() for f in files[-1:]]
+
+
+def test_the_progress_line_counts_the_files_a_streaming_folder_offered() -> None:
+    from inlet.core.events import FileInfo, FilesAdded, TransferStarted
+    from inlet.core.progress import TransferTotals
+
+    totals = TransferTotals()
+    totals.handle(TransferStarted(files=(), total_size=30, expected_files=3))
+    totals.handle(FilesAdded(files=(FileInfo("f/a", 10),)))
+    assert totals.total_files == 3
+    totals.handle(FilesAdded(files=tuple(FileInfo(f"f/{n}", 5) for n in "bcde")))
+    assert totals.total_files == 5  # more than offered: what arrived is what is counted

@@ -102,7 +102,7 @@ def test_a_declined_offer_writes_nothing_and_the_sender_is_told(
     offers = []
     result, _ = receive(wormhole_servers, code, dest, accept=lambda o: offers.append(o) or False)
     assert not result.ok
-    assert result.error.startswith("You declined the file big.iso (100,000 bytes).")
+    assert result.error.startswith("You declined the file big.iso (100.0 KB).")
     assert [o.name for o in offers] == ["big.iso"]
     assert list(dest.iterdir()) == []
     assert sender.wait() != 0

@@ -264,3 +264,14 @@ def test_a_text_message_has_no_rows(qtbot):
 def test_file_row_fraction_of_an_empty_file():
     assert FileRow("e", 0).fraction == 0.0
     assert FileRow("e", 0, status=FileStatus.COMPLETED).fraction == 1.0
+
+
+@pytest.mark.timeout(10)
+def test_a_folder_whose_rows_come_as_it_streams_counts_the_files_it_offered(qtbot) -> None:
+    """A wormhole folder starts with no rows; the count says the offer's files from the start."""
+    m = TransferModel()
+    m.start(started(expected_files=10))
+    assert m.counts() == (0, 0, 10)
+    m.add_rows([FileRow(name="album/1.jpg", size=5)])
+    m.apply(UpdateBatch(events=(status("album/1.jpg", FileStatus.COMPLETED, FileStatus.PENDING),)))
+    assert m.counts() == (1, 0, 10)

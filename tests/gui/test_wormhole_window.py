@@ -55,7 +55,7 @@ def test_a_folder_from_wormhole_send_arrives_as_rows(qtbot, window, wormhole_cli
         offered = answer(qtbot, window, "Receive")
     finished = done.args[0]
     assert finished.ok, finished.error
-    assert offered.startswith("The sender offers the folder album (4 files, 1,500,006 bytes).")
+    assert offered.startswith("The sender offers the folder album (4 files, 1.5 MB).")
     expected = {f"album/{p.relative_to(source).as_posix()}": p.read_bytes()
                 for p in source.rglob("*") if p.is_file()}  # fmt: skip
     assert tree(dest) == expected
