@@ -19,27 +19,22 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import (
     QCloseEvent,
-    QDragEnterEvent,
-    QDragLeaveEvent,
-    QDragMoveEvent,
-    QDropEvent,
     QGuiApplication,
     QKeySequence,
-    QResizeEvent,
     QShortcut,
 )
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
 from inlet.core.codes import TransferCode, WormholeCode
-from inlet.core.errors import FolderNeededError
 from inlet.core.events import TransferFinished
 from inlet.core.nearby import NearbySender
-from inlet.core.progress import format_size, format_sizes_apart, plural
+from inlet.core.progress import format_size, plural
 
 from . import history
 from .coalesce import UpdateBatch
 from .desktop import Desktop, Notifier
 from .drain import BatchDrain
+from .dropping import FolderDrop
 from .form import TransferForm
 from .model import Column, FileRow, RowAction, RowState, TransferModel
 from .nearby import BrowserFactory, NearbyList
@@ -47,6 +42,7 @@ from .qtcompat import emit
 from .rate import RateWindow
 from .statusbar import TransferStatus
 from .transfer_view import TransferView
+from .verdict import verdict
 from .widgets import Banner, BannerKind, Button, DropOverlay, MessageDialog, app_icon
 from .worker import FolderInfo, ReceiveRequest, ReceiverFactory, ReceiveWorker, SessionStart
 
@@ -86,7 +82,6 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else QSettings()
         self.setWindowTitle("Inlet")
         self.setWindowIcon(app_icon())
-        self.setAcceptDrops(True)
         self.setMinimumSize(*MINIMUM_SIZE)
         self.resize(920, 560)
         self.model = TransferModel(self)
@@ -150,6 +145,7 @@ class MainWindow(QMainWindow):
         # Below the rows: a banner that comes and goes never moves a row a person aims at.
         outer.addWidget(self.banner)
         self.overlay = DropOverlay(central)
+        self.drop = FolderDrop(self, self.overlay, self.centralWidget, lambda: not self.running)
         self.history_button = Button("&Past transfers…", "Past transfers", central)
         self.history_button.setToolTip("When, from whom and where files were received (Ctrl+H)")
         self.view.tools.addWidget(self.history_button)
@@ -197,6 +193,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.receiveRequested.connect(self.worker.receive)
+        self.drop.dropped.connect(self.set_destination)
         self.inspectRequested.connect(self.worker.inspect)
         self.createRequested.connect(self.worker.create_folder)
         self.discardRequested.connect(self.worker.discard)
@@ -350,50 +347,6 @@ class MainWindow(QMainWindow):
             )
             self._refresh_status()
 
-    # -- drag and drop -----------------------------------------------------------------------------
-
-    @staticmethod
-    def _dropped_path(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> str | None:
-        mime = event.mimeData()
-        if not mime.hasUrls():
-            return None
-        for url in mime.urls():
-            if url.isLocalFile():
-                return url.toLocalFile()
-        return None
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if not self.running and self._dropped_path(event):
-            event.acceptProposedAction()
-            self.overlay.setGeometry(self.centralWidget().rect())
-            self.overlay.raise_()
-            self.overlay.show()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if not self.running and self._dropped_path(event):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
-        self.overlay.hide()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        self.overlay.hide()
-        path = self._dropped_path(event)
-        if path is None or self.running:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.set_destination(path)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        if self.overlay.isVisible():
-            self.overlay.setGeometry(self.centralWidget().rect())
-
     # -- receiving ---------------------------------------------------------------------------------
 
     def start_receive(self, only: frozenset[str] | None = None, check_space: bool = True) -> bool:
@@ -533,62 +486,29 @@ class MainWindow(QMainWindow):
             self.model.stop(resumable=finished.resumable)
         self._set_busy(False)
         self._refresh_status()
-        folder = self._receiving_into
         if finished.message_text is not None:
             self._show_message(finished.message_text)
             title, text = "Inlet: message received", finished.message_text[:200]
-        elif finished.ok:
-            total = self.model.rowCount() if self._asked is None else len(self._asked)
-            if self._asked is not None and total == 1:
-                every = f"{next(iter(self._asked))} was"
-            else:
-                every = "The file was" if total == 1 else f"All {total} files were"
-            text = f"{every} received into {folder}."
-            self.banner.show_message(BannerKind.SUCCESS, text, show_folder=True)
-            title = "Inlet: transfer complete"
-        elif self.cancel_requested and isinstance(self._code, WormholeCode):
-            text = (
-                "Cancelled. Files completed before are kept; a wormhole code works once, so "
-                "ask the sender for a new one to receive the rest."
-            )
-            self.banner.show_message(BannerKind.INFO, text)
-            title = "Inlet: transfer cancelled"
-        elif self.cancel_requested:
-            text = (
-                "Cancelled. Everything received so far is kept: press Resume to continue "
-                "(with a new code if the sender was restarted)."
-            )
-            self.banner.show_message(BannerKind.INFO, text, resume=True)
-            title = "Inlet: transfer cancelled"
-        elif finished.needs_folder:
-            self.form.ask_for_destination()
-            said = (finished.error or "").removesuffix(FolderNeededError.hint).strip()
-            text = (
-                f"{said} Choose one (or drop it on this window), then press Receive: the "
-                "sender keeps waiting."
-            )
-            self.banner.show_message(BannerKind.INFO, text)
-            title = "Inlet: choose a folder"
-        elif finished.space is not None:
-            need, have = format_sizes_apart(*finished.space)
-            text = (
-                f"Not enough space in {folder}: these files need {need} more, and its disk has "
-                f"{have} free. Nothing was received yet."
-            )
-            self.banner.show_message(BannerKind.WARNING, text, no_room=True)
-            title = "Inlet: not enough space"
         else:
-            text = finished.error or "The transfer failed."
-            if finished.resumable:
-                text += " The code above can be edited: a restarted sender prints a new one."
-            # Resume brings every file not yet here; when each of them failed, their rows'
-            # Retry (and Receive failed files again) say that better.
-            rows = self.model.rows()
-            resume = finished.resumable and (
-                not rows or any(r.state == RowState.STOPPED for r in rows)
+            said = verdict(
+                finished,
+                folder=self._receiving_into,
+                rows=self.model.rowCount(),
+                asked=self._asked,
+                cancelled=self.cancel_requested,
+                wormhole=isinstance(self._code, WormholeCode),
+                stopped_rows=lambda: any(r.state == RowState.STOPPED for r in self.model.rows()),
             )
-            self.banner.show_message(BannerKind.ERROR, text, resume=resume, show_folder=False)
-            title = "Inlet: transfer failed"
+            if said.ask_folder:
+                self.form.ask_for_destination()
+            self.banner.show_message(
+                said.kind,
+                said.text,
+                resume=said.resume,
+                show_folder=said.show_folder,
+                no_room=said.no_room,
+            )
+            title, text = said.title, said.text
         if finished.message_text is None and not finished.needs_folder:
             self._record(finished)
         if not self.isActiveWindow():
