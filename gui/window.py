@@ -28,7 +28,6 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QVBoxLayou
 from inlet.core.codes import TransferCode, WormholeCode
 from inlet.core.events import TransferFinished
 from inlet.core.nearby import NearbySender
-from inlet.core.progress import format_size, plural
 
 from . import history
 from .coalesce import UpdateBatch
@@ -39,6 +38,7 @@ from .form import TransferForm
 from .model import Column, FileRow, RowAction, RowState, TransferModel
 from .nearby import BrowserFactory, NearbyList
 from .qtcompat import emit
+from .questions import discard_question, quit_question
 from .rate import RateWindow
 from .statusbar import TransferStatus
 from .transfer_view import TransferView
@@ -311,28 +311,12 @@ class MainWindow(QMainWindow):
         if self._folder is None or self.running:
             return
         if not self._confirm(
-            "Discard the interrupted transfer?", self._discard_question(), "Discard"
+            "Discard the interrupted transfer?",
+            discard_question(self.model.rows(), self._folder),
+            "Discard",
         ):
             return
         emit(self.discardRequested, str(self._folder))
-
-    def _discard_question(self) -> str:
-        rows = self.model.rows()
-        if not rows:  # a lock file that cannot be read: nothing listed
-            return (
-                f"The unfinished (.part) files and the resume state in {self._folder} will be "
-                "deleted; completed files stay."
-            )
-        unfinished = [r for r in rows if r.state not in (RowState.DONE, RowState.ALREADY_HERE)]
-        held = sum(r.held for r in unfinished)
-        got = f"{format_size(held)} received so far" if held else "nothing received yet"
-        done = len(rows) - len(unfinished)
-        stays = "stays" if done == 1 else "stay"
-        return (
-            f"{plural(len(unfinished), 'unfinished file')} ({got}) will be deleted from "
-            f"{self._folder}; receiving them again starts from the beginning. "
-            f"{plural(done, 'completed file')} {stays}."
-        )
 
     def _on_discarded(self, folder: str, error: str) -> None:
         if error:
@@ -643,21 +627,14 @@ class MainWindow(QMainWindow):
         self.settings.setValue(SETTINGS_COLUMNS, widths)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.running and not self._confirm("Quit Inlet?", self._quit_question(), "Quit"):
+        done, _, total = self.model.counts()
+        question = quit_question(done, total, self._receiving_into)
+        if self.running and not self._confirm("Quit Inlet?", question, "Quit"):
             event.ignore()
             return
         self.settings.setValue(SETTINGS_GEOMETRY, self.saveGeometry())
         self.shutdown()
         super().closeEvent(event)
-
-    def _quit_question(self) -> str:
-        done, _, total = self.model.counts()
-        return (
-            f"A transfer is still running ({done} of {plural(total, 'file')} received). If you "
-            f"quit, everything received so far is kept in {self._receiving_into}: receive "
-            "again into that folder with the sender's code to resume. The files still missing "
-            "arrive only then."
-        )
 
     def _ask(self, title: str, text: str, yes: str) -> bool:
         """A question with a button that does it and one that does not (the default)."""
