@@ -223,7 +223,7 @@ class FileWriter:
     ) -> None:
         """Prepare the ``.part``: create parent folders, then start fresh or plan a resume.
 
-        With ``resume_bytes`` > 0 the held prefix is verified later, by ``_ensure_resume_hash``
+        With ``resume_bytes`` > 0 the held prefix is verified later, by ``verify_prefix``
         (explicitly, or lazily on the first chunk), against ``prefix_sha256`` or the lock's
         ``partial_hash`` for exactly that length. ``keep_part`` leaves an existing ``.part``
         alone even without a recorded prefix, for `resume_candidates` (a sender that vouches for
@@ -265,7 +265,7 @@ class FileWriter:
         self._prefix_sha256 = prefix_sha256.lower() if prefix_sha256 else None
         self.needs_rehash = True
 
-    def _ensure_resume_hash(self) -> int:
+    def verify_prefix(self) -> int:
         """Verify the held prefix once and return the verified held byte count.
 
         Callable before the stream starts (the receiver tells the sender what it holds); the
@@ -314,8 +314,6 @@ class FileWriter:
         self.hasher = hasher
         self.written = self.resumed_bytes = want
         return want
-
-    verify_prefix = _ensure_resume_hash  # the name DESIGN.md uses
 
     def resume_candidates(self) -> list[tuple[int, str]]:
         """Prefixes of the ``.part`` a sender could vouch for, longest first: ``(length, sha256)``.
@@ -464,7 +462,7 @@ class FileWriter:
         if self.is_complete or self.failed:
             return False
         if self.needs_rehash:
-            self._ensure_resume_hash()
+            self.verify_prefix()
         return self.offset + self.written <= stream_position < self.offset + self.size
 
     def write_chunk(self, data: bytes | bytearray | memoryview) -> int:
@@ -478,7 +476,7 @@ class FileWriter:
         if self.is_complete or self.failed:
             return 0
         if self.needs_rehash:
-            self._ensure_resume_hash()
+            self.verify_prefix()
             if self.failed:
                 return 0
         n = min(len(data), self.size - self.written)
@@ -542,7 +540,7 @@ class FileWriter:
         if self.failed:
             return False
         if self.needs_rehash:
-            self._ensure_resume_hash()
+            self.verify_prefix()
             if self.failed:
                 return False
         if self.written != self.size:
@@ -625,7 +623,7 @@ class FileWriter:
     def get_hash(self) -> str:
         """SHA-256 (hex) of the bytes held so far."""
         if self.needs_rehash:
-            self._ensure_resume_hash()
+            self.verify_prefix()
         return self.hasher.hexdigest()
 
     def close(self) -> None:

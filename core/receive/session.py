@@ -210,7 +210,7 @@ class ReceiveSession:
                     have[incoming.info.name] = wire.HeldPrefix(incoming.info.size, sha)
                     resumed[incoming.name] = incoming.info.size
                     conflicts.discard(incoming.name)
-            elif writer is not None and (held := writer._ensure_resume_hash()):
+            elif writer is not None and (held := writer.verify_prefix()):
                 resumed[incoming.name] = held
         if self.options.check_space:
             self._check_room(usable, resumed)

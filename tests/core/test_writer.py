@@ -380,7 +380,7 @@ def test_resume_continues_from_the_verified_prefix(dest: Dest) -> None:
     w = again.writer("docs/report.pdf")
     w.open_for_writing(resume_bytes=planned.held)
     assert w.needs_rehash
-    assert w._ensure_resume_hash() == 120_000  # explicit, before the stream starts
+    assert w.verify_prefix() == 120_000  # explicit, before the stream starts
     assert (w.written, w.resumed_bytes, w.needs_rehash) == (120_000, 120_000, False)
     assert w.get_hash() == sha(data[:120_000])
     assert not w.needs_data(119_999) and w.needs_data(120_000)
@@ -430,7 +430,7 @@ def test_unverifiable_prefix_starts_fresh(dest: Dest, damage, why: str) -> None:
     damage(again.root / "docs/report.pdf.part", data)
     w = again.writer("docs/report.pdf")
     w.open_for_writing(resume_bytes=100_000)
-    assert w._ensure_resume_hash() == 0
+    assert w.verify_prefix() == 0
     assert w.written == w.resumed_bytes == 0 and w.part_file.stat().st_size == 0
     assert why in again.log() and "from the start" in again.log()
     assert again.lock.entry("docs/report.pdf").transferred_bytes == 0
@@ -445,12 +445,12 @@ def test_resume_without_a_recorded_hash_is_not_trusted(tmp_path: Path) -> None:
     (tmp_path / "f.part").write_bytes(data[:400])
     w = FileWriter(tmp_path / "f", 1000, 0)
     w.open_for_writing(resume_bytes=400)
-    assert w._ensure_resume_hash() == 0
+    assert w.verify_prefix() == 0
     assert "no hash is recorded" in (tmp_path / WARNINGS_LOG).read_text()
     w2 = FileWriter(tmp_path / "g", 1000, 0)
     (tmp_path / "g.part").write_bytes(data[:400])
     w2.open_for_writing(resume_bytes=400, prefix_sha256=sha(data[:400]))
-    assert w2._ensure_resume_hash() == 400
+    assert w2.verify_prefix() == 400
 
 
 def test_resume_claim_beyond_the_size_starts_fresh(tmp_path: Path) -> None:
@@ -481,7 +481,7 @@ def test_prefix_check_reads_in_chunks(tmp_path: Path, monkeypatch: pytest.Monkey
     del data
     tracemalloc.start()
     try:
-        assert w._ensure_resume_hash() == size
+        assert w.verify_prefix() == size
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -499,7 +499,7 @@ def test_a_crash_after_our_rename_does_not_duplicate_the_file(dest: Dest) -> Non
     again = Dest(dest.root, list(dest.sizes.items()))
     w2 = again.writer("docs/report.pdf")
     w2.open_for_writing(resume_bytes=again.plan["docs/report.pdf"].held)
-    assert w2._ensure_resume_hash() == 0  # the .part is gone: the sender resends it
+    assert w2.verify_prefix() == 0  # the .part is gone: the sender resends it
     write_all(w2, data)
     assert w2.complete_file(sha(data))
     assert w2.final_path == again.root / "docs/report.pdf"
@@ -634,7 +634,7 @@ def test_disk_full_stops_with_state_kept_for_resume(
     again = dest.reopen()
     w2 = again.writer("docs/report.pdf")
     w2.open_for_writing(resume_bytes=again.plan["docs/report.pdf"].held)
-    assert w2._ensure_resume_hash() == 128 * 1024
+    assert w2.verify_prefix() == 128 * 1024
     write_all(w2, data[128 * 1024 :])
     assert w2.complete_file(sha(data))
 
@@ -749,7 +749,7 @@ def test_a_real_file_size_limit_raises_disk_full_and_resume_completes(tmp_path: 
     assert plan["big.bin"].held == held
     w = FileWriter(tmp_path / "big.bin", len(data), 0, lock)
     w.open_for_writing(resume_bytes=held)
-    assert w._ensure_resume_hash() == held
+    assert w.verify_prefix() == held
     assert w.write_chunk(data[held:]) == len(data) - held
     assert w.complete_file(sha(data))
     assert (tmp_path / "big.bin").read_bytes() == data
