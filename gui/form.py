@@ -127,8 +127,10 @@ class TransferForm(QWidget):
         try:
             code = parse_code(text)
         except CodeError as err:
-            self.code_hint.setText(WORDS_NEXT if _address_only(text) else str(err))
-            self.code_hint.show()
+            if _address_only(text):
+                self._say_next(WORDS_NEXT)
+            else:
+                self._say_problem(str(err))
             return None
         self.code_hint.hide()
         return code
@@ -139,14 +141,23 @@ class TransferForm(QWidget):
         self.code_edit.setText(address)
         self.code_edit.setFocus()
         self.code_edit.end(False)
-        self.code_hint.setText(f"Now type the words {sender} shows after its address.")
+        self._say_next(f"Now type the words {sender} shows after its address.")
+
+    def _say_problem(self, text: str) -> None:
+        self.code_hint.setStyleSheet(hint_style())
+        self.code_hint.setText(text)
+        self.code_hint.show()
+
+    def _say_next(self, text: str) -> None:
+        """Guidance, not a problem: in the window's own text colour."""
+        self.code_hint.setStyleSheet("")
+        self.code_hint.setText(text)
         self.code_hint.show()
 
     def ask_for_code(self) -> None:
         """Receive was pressed without a usable code: say what is missing, and go there."""
         if not self.code_edit.text().strip():
-            self.code_hint.setText("Paste the code the sender printed first.")
-            self.code_hint.show()
+            self._say_problem("Paste the code the sender printed first.")
         self.focus_code()
 
     def focus_code(self) -> None:

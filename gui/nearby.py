@@ -29,11 +29,13 @@ from .colors import hint_style
 from .qtcompat import emit
 from .widgets import plain_label
 
-LOOKING = (
-    "Looking for senders on this network… A sender that is not listed still works: type its "
-    "whole code."
-)
+LOOKING = "Looking for senders on this network… (one not listed here still works: type its code)"
 _ROLE = Qt.ItemDataRole.UserRole
+CHIPS = """
+QListWidget { background: transparent; border: none; }
+QListWidget::item { border: 1px solid palette(mid); border-radius: 4px; padding: 2px 8px; }
+QListWidget::item:selected { background: palette(highlight); color: palette(highlighted-text); }
+"""
 
 
 class Browser(Protocol):
@@ -76,7 +78,7 @@ class NearbyList(QWidget):
         super().__init__(parent)
         self._browser: Browser | None = None
         self._bridge = _Bridge(self)
-        label = plain_label("Nearby:", self)
+        label = plain_label("Nearby", self)
         self.list = QListWidget(self)
         self.list.setAccessibleName("Nearby senders")
         self.list.setAccessibleDescription(
@@ -90,17 +92,21 @@ class NearbyList(QWidget):
         self.list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.list.setSortingEnabled(True)
+        # Each sender a chip: a framed name one can aim at, apart from its neighbours.
+        self.list.setStyleSheet(CHIPS)
         self.status = plain_label(LOOKING, self)
-        self.status.setStyleSheet(hint_style())
+        self.status.setEnabled(False)  # muted while it only looks; a problem is shown as one
         self.status.setAccessibleName("Nearby senders status")
+        self.status.setWordWrap(True)  # two lines in a narrow window, never a wider window
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.status)
         self.stack.addWidget(self.list)
         # One line's height: a chip row and its scroll bar, whether the stack shows the list
         # or a sentence.
-        row = self.fontMetrics().height() + 10
+        row = self.fontMetrics().height() + 14
         scroll = self.list.horizontalScrollBar().sizeHint().height()
-        self.stack.setFixedHeight(row + scroll + 2 * self.list.frameWidth())
+        two_lines = 2 * self.fontMetrics().lineSpacing() + 4
+        self.stack.setFixedHeight(max(row + scroll + 2 * self.list.frameWidth(), two_lines))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(label)
@@ -160,8 +166,10 @@ class NearbyList(QWidget):
     def _failed(self, reason: str) -> None:
         self.status.setText(
             f"Nearby senders cannot be found here: multicast (mDNS) does not work on this "
-            f"network ({reason}). Type the whole code the sender printed."
+            f"network ({reason}). Type the sender's whole code."
         )
+        self.status.setEnabled(True)
+        self.status.setStyleSheet(hint_style())
         self.stack.setCurrentWidget(self.status)
 
     def _pick(self, item: QListWidgetItem) -> None:
