@@ -8,6 +8,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
 from inlet.core.events import FileStatus, FileStatusChanged, TransferFinished
+from inlet.gui import history
 from inlet.gui.model import Column, RowAction
 from inlet.gui.transfer_view import NAME_SHARE
 from inlet.gui.window import MainWindow
@@ -148,7 +149,8 @@ def test_past_transfers_are_listed_with_open_folder(qtbot, make_window, tmp_path
     record_opened(window)
     wait_for_folder(qtbot, window, tmp_path)
     receive(qtbot, window)
-    qtbot.waitUntil(lambda: window.history_path.exists(), timeout=10_000)
+    # The entry, not just the file: the worker creates the file before it writes the line.
+    qtbot.waitUntil(lambda: bool(history.read(window.history_path)), timeout=10_000)
     qtbot.mouseClick(window.history_button, Qt.MouseButton.LeftButton)
     dialog = window.history_dialog
     assert dialog is not None and dialog.isVisible()
