@@ -201,18 +201,23 @@ class WormholeReceiver:
         if self._cancelled.is_set():
             self._tell_sender_no("transfer rejected")
             raise CancelledError("The transfer was cancelled.")
-        with Destination(self.dest_dir) as destination:
+        with Destination(self.dest_dir, create=True) as destination:
             landing = Landing(destination, offer, self.overwrite_for, self._emit)
             result.via = self._step(self._accept, offer.size)
-            hasher = hashlib.sha256()
+            # the sender checks the SHA-256 of its stream; a file's stream is the file, whose
+            # writer hashes it anyway (once is enough: 1 GiB costs ~2 s of CPU per hash)
+            hasher = None if offer.kind == FILE else hashlib.sha256()
             try:
-                landing.receive(self._inbox.chunks(hasher, offer.size))
+                landing.receive(self._inbox.chunks(hasher))
             finally:
                 result.files = [f.record for f in landing.files]
                 result.bytes_on_wire = landing.stream_bytes
                 result.bytes_written = landing.landed_bytes
-        self._step(self._ack, hasher.hexdigest())
         failed = [f for f in result.files if f.status != "completed"]
+        if failed:  # the sender hears it: its wormhole says the transfer failed
+            self._step(self._ack, None, f"{len(failed)} file(s) could not be saved")
+        else:
+            self._step(self._ack, hasher.hexdigest() if hasher else result.files[0].sha256)
         if failed:
             shown = ", ".join(safe_text(f.name) for f in failed[:3])
             more = f" and {len(failed) - 3:,} more" if len(failed) > 3 else ""
@@ -224,14 +229,18 @@ class WormholeReceiver:
         result.ok = True
 
     def _check_destination(self) -> None:
+        """A folder, or a path where one can be made (when an offer is accepted)."""
         dest = self.dest_dir
-        if not dest.is_dir():
+        existing = next(p for p in (dest, *dest.parents) if p.exists())
+        if not existing.is_dir():
             raise InletError(
-                f"The destination {dest} is not a folder.", "Choose an existing folder."
+                f"The destination {dest} cannot be a folder: {existing} is a file.",
+                "Choose a folder to save into.",
             )
 
     def _check_space(self, offer: Offer) -> None:
-        free = shutil.disk_usage(self.dest_dir).free
+        existing = next(p for p in (self.dest_dir, *self.dest_dir.parents) if p.exists())
+        free = shutil.disk_usage(existing).free
         if offer.total > free:
             self._tell_sender_no("insufficient free space")
             raise DiskFullError(
@@ -372,9 +381,10 @@ class WormholeReceiver:
             )
         )
 
-    def _ack(self, sha256: str) -> None:
-        """Tell the sender everything arrived (its CLI checks the hash), then hang up."""
-        ack = json.dumps({"ack": "ok", "sha256": sha256}).encode("utf-8")
+    def _ack(self, sha256: str | None, failure: str | None = None) -> None:
+        """Tell the sender everything arrived (its CLI checks the hash), or what failed."""
+        answer = {"ack": "ok", "sha256": sha256} if failure is None else {"ack": failure}
+        ack = json.dumps(answer).encode("utf-8")
         if self._pipe is not None:
             self._pipe.send_record(ack)
 
@@ -450,8 +460,9 @@ class _Inbox:
         producer.resumeProducing()
 
     # the writer's thread
-    def chunks(self, hasher: Any, size: int) -> Iterator[bytes]:
-        """The stream in pieces of up to `landing.WRITE_BYTES`, hashed as they pass."""
+    def chunks(self, hasher: Any | None) -> Iterator[bytes]:
+        """The stream in pieces of up to `landing.WRITE_BYTES` (hashed as they pass when a
+        ``hasher`` is given)."""
         from .landing import WRITE_BYTES
 
         while True:
@@ -473,7 +484,8 @@ class _Inbox:
                 with contextlib.suppress(RuntimeError):
                     loop.post(self._resume)
             data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
-            hasher.update(data)
+            if hasher is not None:
+                hasher.update(data)
             yield data
 
 

@@ -169,6 +169,21 @@ def test_a_killed_sender_fails_the_transfer_and_leaves_no_part_file(
     assert list(dest.iterdir()) == []
 
 
+def test_a_file_that_cannot_be_saved_fails_and_the_sender_hears_it(
+    wormhole_servers, wormhole_cli, tmp_path
+):
+    source = write_random(tmp_path / "src" / "a.bin", 50_000)
+    dest = tmp_path / "dest"
+    (dest / "a.bin.part").mkdir(parents=True)  # something stands where its .part goes
+    code, sender = send(wormhole_cli, source)
+    result, _ = receive(wormhole_servers, code, dest)
+    assert not result.ok
+    assert result.error.startswith("1 of 1 file could not be saved: a.bin")
+    assert [f.status for f in result.files] == ["failed"]
+    assert sender.wait() != 0
+    assert "Transfer failed (remote says" in sender.output()[1]
+
+
 def test_cancel_stops_a_receive_that_waits_for_its_sender(wormhole_servers, tmp_path):
     receiver = WormholeReceiver(
         fresh_code(),
@@ -206,8 +221,7 @@ def test_inlet_receive_takes_a_wormhole_code_and_prints_json(
     source = tmp_path / "trip"
     write_random(source / "day1" / "a.jpg", 50_000, seed=5)
     (source / "empty").write_bytes(b"")
-    dest = tmp_path / "dest"
-    dest.mkdir()
+    dest = tmp_path / "new" / "dest"  # made when the offer is accepted
     code, sender = send(wormhole_cli, source)
     done = _inlet_receive(wormhole_servers, code, "-o", dest, "--json")
     assert done.returncode == 0, done.stderr
