@@ -35,16 +35,16 @@ from typing import Any
 from .errors import DiskFullError, LockFileError, UnsafeNameError, is_disk_full
 from .events import FileInfo, FileStatus, FileStatusChanged
 from .paths import JOURNAL_FILENAME, LOCK_FILENAME, normalized_name, part_name
-from .receive.resume import ResumePlan, carried_entry, plan_resume
+from .receive.resume import FreshEntries, ResumePlan, carried_entry, plan_resume
 from .store.destination import Destination
 from .store.durable import SyncClock
+from .store.entries import PendingEntries
 from .store.lockfile import (
     ENCODE,
     HEX64,
     LOCK_VERSION,
     STATUSES,
     encode_entries,
-    encode_pending_entries,
     lower,
     parse_time,
 )
@@ -155,7 +155,7 @@ class TransferLockManager:
         self._sync_clock: SyncClock | None = None
         self._clock = clock
         self._now = now
-        self._files: dict[str, dict[str, Any]] = {}
+        self._files: Mapping[str, dict[str, Any]] = {}
         self._header: dict[str, Any] | None = None  # None: no lock loaded or created
         self._dirty: dict[str, None] = {}  # ordered set of names changed since the last write
         self._unsynced_parts: dict[str, str] = {}  # .part files whose new length is unsynced
@@ -322,21 +322,9 @@ class TransferLockManager:
         if any(type(size) is not int or size < 0 for _, size in pairs):
             raise ValueError("every file of the list needs a size in whole bytes, 0 or more")
         total = sum(size for _, size in pairs)
-        files_json = None
+        new_files: Mapping[str, dict[str, Any]]
         if plan is None or not plan.is_resume:  # all pending: the common case, kept cheap
-            files_json = encode_pending_entries(pairs, stamp)  # (a generator: run by _compact)
-            pending = FileStatus.PENDING
-            new_files = {
-                name: {
-                    "status": pending,
-                    "size": size,
-                    "transferred_bytes": 0,
-                    "partial_hash": None,
-                    "original_hash": None,
-                    "last_modified": stamp,
-                }
-                for name, size in pairs
-            }
+            new_files = PendingEntries(pairs, stamp)  # (a record is made when a file changes)
         else:
             new_files = {name: carried_entry(name, size, plan, stamp) for name, size in pairs}
         if len(new_files) != len(pairs):
@@ -354,13 +342,18 @@ class TransferLockManager:
         self._files = new_files
         self._dirty.clear()
         self._unsynced_parts.clear()
-        self._compact(stamp, files_json)
+        self._compact(stamp)
         self._store.sync_folder()
 
     def start(self, files: FileList, sender_ip: str) -> ResumePlan:
         """Load any interrupted lock, plan the resume of ``files`` and write the new lock."""
         pairs = _pair_list(files)
         self.load()
+        if not self._files:  # nothing to resume: every file fresh, no plan entry made
+            session = self.session_id
+            self.create(pairs, sender_ip, ResumePlan(entries={}, session_id=session))
+            assert isinstance(self._files, PendingEntries)
+            return ResumePlan(entries=FreshEntries(self._files), session_id=session)
         plan = self.plan_resume(pairs)
         self.create(pairs, sender_ip, plan)
         return plan
@@ -592,16 +585,13 @@ class TransferLockManager:
             self._compact(self._stamp())
             self._dirty.clear()
 
-    def _compact(self, stamp: str, files_json: Iterable[str] | None = None) -> None:
-        """Rewrite the snapshot with every entry and start an empty journal.
-
-        ``files_json``: the entries already encoded, in pieces (``create`` has a faster way).
-        """
+    def _compact(self, stamp: str) -> None:
+        """Rewrite the snapshot with every entry and start an empty journal."""
         assert self._header is not None
         header = dict(self._header, timestamp=stamp)
-        if files_json is None:
-            files_json = encode_entries(self._files)
-        self._store.write_snapshot(header, files_json)
+        files = self._files
+        pieces = files.encoded() if isinstance(files, PendingEntries) else encode_entries(files)
+        self._store.write_snapshot(header, pieces)
         self._header = header
         self._timestamp = parse_time(stamp)
         self._must_compact = False
@@ -671,4 +661,12 @@ class TransferLockManager:
 
 # --------------------------------------------------------------------- helpers
 def _pair_list(files: FileList) -> list[tuple[str, int]]:
-    return [(f.name, f.size) if isinstance(f, FileInfo) else (f[0], f[1]) for f in files]
+    """(name, size) per file; a pair given as one is kept, not copied (a million of them)."""
+    return [
+        (f.name, f.size)
+        if isinstance(f, FileInfo)
+        else f
+        if type(f) is tuple and len(f) == 2
+        else (f[0], f[1])
+        for f in files
+    ]

@@ -17,7 +17,7 @@ import itertools
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -85,28 +85,17 @@ def replay_journal(raw: bytes, state: LoadedState, session_id: str, generation: 
         state.timestamp = newer
 
 
-def encode_pending_entries(
-    pairs: list[tuple[str, int]], stamp: str, chunk: int = 2000
-) -> Iterator[str]:
-    """The members of the ``files`` object of a lock where every file is pending, as JSON text
-    in pieces of ``chunk`` entries.
-
-    Same text as the generic encoder gives, in about 40 % of its time: the one record that
-    varies is the size (an int, checked by the caller) and the name, escaped by the encoder's
-    own string function. 100,000 files: 0.08 s instead of 0.2 s.
-    """
+def pending_member(stamp: str) -> Callable[[str, int], str]:
+    """``member(name, size)``: the ``files`` object's member for a pending record made at
+    ``stamp`` that nothing changed since, as JSON text. Same text as the generic encoder gives
+    for the record, in about 40 % of its time, without making the record: the name is escaped
+    by the encoder's own string function, the size is an int (checked by the caller)."""
     tail = (
         ',"transferred_bytes":0,"partial_hash":null,"original_hash":null,"last_modified":'
         + QUOTE(stamp)
         + "}"
     )
-    for start in range(0, len(pairs), chunk):
-        yield ",".join(
-            [
-                f'{QUOTE(name)}:{{"status":"pending","size":{size}{tail}'
-                for name, size in pairs[start : start + chunk]
-            ]
-        )
+    return lambda name, size: f'{QUOTE(name)}:{{"status":"pending","size":{size}{tail}'
 
 
 def encode_entries(files: dict[str, dict[str, Any]], chunk: int = 2000) -> Iterator[str]:

@@ -471,6 +471,50 @@ def test_start_without_a_lock_is_a_fresh_session(tmp_path: Path) -> None:
     assert reload(tmp_path).session_id == lock.session_id
 
 
+def test_a_fresh_start_plans_every_file_fresh_without_a_record_each(tmp_path: Path) -> None:
+    lock = manager(tmp_path)
+    plan = lock.start(FILES, "ip")
+    assert [(e.name, e.size, e.action) for e in plan] == [
+        (name, size, ResumeAction.FRESH) for name, size in FILES
+    ]
+    assert plan["dir/b.bin"].held == 0 and plan.get("missing") is None and len(plan) == 3
+    assert not plan.is_resume and plan.held() == {} and plan.fresh == list(plan)
+    lock.update_progress("dir/b.bin", 5, H1)  # the plan stays what it was at the start
+    assert plan["dir/b.bin"].held == 0 and plan["dir/b.bin"].size == 2000
+
+
+def test_the_snapshot_reads_the_same_whichever_records_were_touched(tmp_path: Path) -> None:
+    """A new lock keeps an untouched file as its size only; its snapshot is still the text of
+    every record encoded, in the list's order."""
+    names = [(f"f{i}", i) for i in range(7)] + [('quote"name', 3), ("odd\ud800", 4)]
+    lock = manager(tmp_path)
+    lock.create(names, "ip")
+    lock.update_progress("f2", 1, H1)
+    lock.mark_completed("f5", H2)
+    lock.mark_failed('quote"name', "hash mismatch")
+    assert lock.entry("f6").status is FileStatus.PENDING  # read, not changed
+    lock.close()
+    written = (tmp_path / LOCK_FILENAME).read_text("utf-8")
+    doc = json.loads(written)
+    assert list(doc["files"]) == [name for name, _ in names]
+    stamp = T0.isoformat()
+    assert doc["files"]["f0"] == {
+        "status": "pending",
+        "size": 0,
+        "transferred_bytes": 0,
+        "partial_hash": None,
+        "original_hash": None,
+        "last_modified": stamp,
+    }
+    assert doc["files"]["f2"]["transferred_bytes"] == 1
+    assert doc["files"]["f5"]["status"] == "completed"
+    assert doc["files"]['quote"name']["reason"] == "hash mismatch"
+    everything = json.dumps(doc["files"], separators=(",", ":"))
+    assert written.endswith(',"files":' + everything + "}")
+    again = reload(tmp_path)
+    assert [again.entry(n).size for n, _ in names] == [size for _, size in names]
+
+
 # --------------------------------------------------------------------------- statuses
 def test_status_changes_reach_the_listener_synchronously(tmp_path: Path) -> None:
     events: list[FileStatusChanged] = []
