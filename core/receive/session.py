@@ -26,7 +26,7 @@ from ..errors import (
 )
 from ..events import FileProgress, FileStatus, FileStatusChanged, TransferStarted
 from ..lock import TransferLockManager
-from ..paths import DestinationResolver, FileListChecker
+from ..paths import DestinationResolver, FileListChecker, file_list_is_plain
 from ..progress import format_size, plural
 from ..space import check_room
 from ..store.destination import Destination
@@ -256,8 +256,16 @@ class ReceiveSession:
     def _refuse_unsafe_names(self) -> None:
         assert self.destination is not None
         folding = self.destination.folding  # probed once, before any file is made
-        checker = FileListChecker(folding)
         resolver = DestinationResolver(self.destination)  # looks at each folder once
+        names = [f.info.name for f in self.files]
+        if file_list_is_plain(names, folding):  # every name admitted as it is (the usual list)
+            present = resolver.present(names)
+            if present is not None:
+                for i, (exists, has_part) in present.items():
+                    self.files[i].exists, self.files[i].has_part = exists, has_part
+                return
+        del names
+        checker = FileListChecker(folding)
         for incoming in self.files:
             try:
                 incoming.name = name = checker.add(incoming.info.name)  # checked, normalized

@@ -344,12 +344,12 @@ def test_an_unexpected_exception_is_one_clear_sentence_and_a_logged_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    from inlet.core.paths import FileListChecker
+    from inlet.core.paths import DestinationResolver
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug nobody foresaw")
 
-    monkeypatch.setattr(FileListChecker, "add", broken)
+    monkeypatch.setattr(DestinationResolver, "__init__", broken)
     sender = FakeSender([FakeFile("a.txt", b"a")])
     receiver = receive(sender.code, tmp_path / "dest")
     sender.join(timeout=30)

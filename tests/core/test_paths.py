@@ -5,10 +5,15 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inlet.core.errors import UnsafeNameError
 from inlet.core.paths import (
     MAX_DEPTH,
+    DestinationResolver,
+    FileListChecker,
+    file_list_is_plain,
     is_suffixed_twin,
     normalized_name,
     part_name,
@@ -19,6 +24,8 @@ from inlet.core.paths import (
     validate_file_list,
     windows_name_problem,
 )
+from inlet.core.store.destination import Destination
+from inlet.core.store.folding import NameFolding
 from inlet.core.writer import FileWriter
 
 HOSTILE = [
@@ -182,3 +189,79 @@ def test_file_list_refuses_a_name_after_its_part_sibling_and_stays_linear():
         validate_file_list(["a/b", "a"])
     names = [f"d{i % 100}/f{i}.txt" for i in range(100_000)]
     assert validate_file_list(names) == names  # quadratic checking would take minutes here
+
+
+def _admitted_as_is(names: list[str], folding: NameFolding | None = None) -> bool:
+    """What `file_list_is_plain` must agree with: the one-by-one checker admits every name
+    unchanged, and none collides with another."""
+    checker = FileListChecker(folding)
+    try:
+        return all(checker.add(name) == name for name in names) and not checker.collisions
+    except UnsafeNameError:
+        return False
+
+
+PLAIN_LISTS = [
+    [],
+    ["a.txt"],
+    ["a..b.txt", "..hidden", ".gitkeep", "dir/.env", "x.part", "video.part.mp4"],
+    ["dir/sub/file.bin", "dir/other", "ünïcødé/名前.txt", "b/a:b", "x" * 255],
+    ["a/" * MAX_DEPTH + "x", "é" * 127],
+    [f"d{i % 7}/f{i}.txt" for i in range(500)],
+]
+NOT_PLAIN_LISTS = [
+    *([name, "ok.txt"] for name, _ in HOSTILE),
+    ["dir\\sub\\file.bin"],  # admitted, but normalized: the careful path names it
+    ["a", "a"],
+    ["a", "a/b"],
+    ["a/b/c", "a/b"],
+    ["x", "x.part"],
+    ["x.part", "x"],
+    ["a/" * (MAX_DEPTH + 1) + "x"],
+    ["é" * 128],  # 256 bytes
+    ["ok", ".inlet-probe-CASE-\u00c9"],
+    ["dir/.transfer_lock.json.tmp"],
+    ["a\tb"],
+    ["a/./b"],
+    ["a/.."],
+    ["a:b"],
+]
+
+
+@pytest.mark.parametrize("names", PLAIN_LISTS + NOT_PLAIN_LISTS)
+def test_the_whole_list_check_agrees_with_the_checker(names: list[str]) -> None:
+    assert file_list_is_plain(names) is _admitted_as_is(names)
+    assert file_list_is_plain(names) is (names in PLAIN_LISTS)
+
+
+def test_names_a_folding_folder_compares_as_one_are_not_plain() -> None:
+    folding = NameFolding(case=True, unicode=True)
+    for names in (["Report.txt", "report.txt"], ["caf\u00e9.txt", "cafe\u0301.txt"]):
+        assert file_list_is_plain(names)  # ext4 keeps both
+        assert not file_list_is_plain(names, folding) and not _admitted_as_is(names, folding)
+    assert file_list_is_plain(["a.txt", "b.txt"], folding)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from("ab./\\:\x00\n\x1fé.part"), min_size=0, max_size=12),
+        max_size=6,
+    )
+)
+def test_the_whole_list_check_agrees_with_the_checker_on_any_list(names: list[str]) -> None:
+    assert file_list_is_plain(names) is _admitted_as_is(names)
+
+
+def test_present_reports_what_stands_in_the_folders_and_defers_symlinks(tmp_path: Path):
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "here.txt").write_bytes(b"x")
+    (tmp_path / "dir" / "half.txt.part").write_bytes(b"x")
+    (tmp_path / "top.txt").write_bytes(b"x")
+    names = ["dir/here.txt", "dir/half.txt", "dir/new.txt", "new/a", "top.txt", "b"]
+    resolver = DestinationResolver(Destination(tmp_path))
+    assert resolver.present(names) == {0: (True, False), 1: (False, True), 4: (True, False)}
+    os.symlink(tmp_path / "dir", tmp_path / "link")
+    assert DestinationResolver(Destination(tmp_path)).present(["link/a", "b"]) is None
+    os.symlink(tmp_path / "top.txt", tmp_path / "dir" / "new.txt.part")
+    assert DestinationResolver(Destination(tmp_path)).present(names) is None
