@@ -23,6 +23,7 @@ import math
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any, NamedTuple
 
 from .errors import ProtocolError
@@ -222,7 +223,7 @@ def parse_metadata(payload: bytes) -> StreamMetadata:
     """Validate the metadata: the file list must tile the unified stream exactly."""
     reader = _reader(payload, "metadata")
     meta: dict[str, Any] = {}
-    listed: tuple[list[FileInfo], int, int] | None = None
+    listed: tuple[tuple[FileInfo, ...], int, int] | None = None
     for key in reader.members():
         if key == "files":
             listed = _read_files(reader, meta.get("file_count"))
@@ -261,23 +262,53 @@ def parse_metadata(payload: bytes) -> StreamMetadata:
     if is_message and len(files) != 1:
         raise ProtocolError(f"A text message must be exactly one file, not {len(files)}.")
     return StreamMetadata(
-        tuple(files), total, compressed, is_message, _inlet_version(meta), name_bytes=names
+        files, total, compressed, is_message, _inlet_version(meta), name_bytes=names
     )
 
 
-def _read_files(reader: Reader, declared: Any) -> tuple[list[FileInfo], int, int]:
+def _read_files(reader: Reader, declared: Any) -> tuple[tuple[FileInfo, ...], int, int]:
     """The ``files`` array: (files, where the stream ends, bytes of the names). Each entry is
     checked as it is read: an object with a text name, sizes in range, offsets that tile."""
     if reader.peek() != _OPEN_ARRAY:
         raise ProtocolError("The metadata has no list of files.")
     # A count given before the list bounds it; after it, `parse_metadata` compares the two.
     most = declared if _is_int(declared) and 0 <= declared < MAX_FILES else MAX_FILES
-    files: list[FileInfo] = []
-    append = files.append
-    position = 0
-    entries = _file_entries(reader)
-    for name, size, offset in entries:
-        if len(files) == most:
+    runs: list[list[FileInfo]] = []
+    count = position = 0
+    for names, sizes, offsets in _file_runs(reader):
+        ends = list(accumulate(sizes, initial=position))
+        if (
+            count + len(names) > most
+            or ends[-1] > MAX_STREAM_SIZE
+            or offsets != ends[:-1]  # (a run of entries compared at once)
+        ):
+            _refuse_entries(count, most, position, names, sizes, offsets)
+        position = ends[-1]
+        count += len(names)
+        runs.append(FileInfo.many(names, sizes, offsets))
+    return tuple(_drained(runs)), position, reader.names_read
+
+
+def _drained(runs: list[list[FileInfo]]) -> Iterator[FileInfo]:
+    """The files of every run, in order, each run let go once read: the tuple made of them
+    is then the only list of the files (a list and a tuple of a million: 16 MiB, not 8)."""
+    runs.reverse()
+    while runs:
+        yield from runs.pop()
+
+
+def _refuse_entries(
+    count: int,
+    most: int,
+    position: int,
+    names: list[str],
+    sizes: list[int],
+    offsets: list[int],
+) -> None:
+    """Say what is wrong with the first entry of a run (after ``count`` files) that breaks a
+    rule of the list."""
+    for name, size, offset in zip(names, sizes, offsets, strict=True):
+        if count == most:
             raise ProtocolError(
                 f"The metadata lists more than {most:,} files"
                 + (" (its file_count)." if most != MAX_FILES else ", more than Inlet accepts.")
@@ -290,15 +321,31 @@ def _read_files(reader: Reader, declared: Any) -> tuple[list[FileInfo], int, int
         position += size
         if position > MAX_STREAM_SIZE:
             raise ProtocolError(f"The transfer is larger than {MAX_STREAM_SIZE} bytes.")
-        append(FileInfo(name, size, offset))
-    return files, position, reader.names_read
+        count += 1
+    raise AssertionError("a run of entries was refused for no reason")  # pragma: no cover
 
 
-def _file_entries(reader: Reader) -> Iterator[tuple[str, int, int]]:
-    """The ``files`` array's entries as (name, size, offset), in order; afterwards the
-    reader is past the array and ``reader.names_read`` holds the bytes the names took."""
+#: Up to this many entries in the usual spelling, each followed by ``, ``: read as one run.
+_RUN = 256
+_EXACT_ENTRY = (
+    rb'\{"filename": "[^"\\\x00-\x1f]{0,%d}", "size": (?:0|[1-9][0-9]{0,15}), '
+    rb'"offset": (?:0|[1-9][0-9]{0,15})\}, ' % MAX_STRING_BYTES
+)
+_EXACT_RUN = re.compile(rb"(?:" + _EXACT_ENTRY + rb"){1,%d}+" % _RUN)
+_HEAD, _SIZE, _OFFSET, _TAIL = '{"filename": "', '", "size": ', ', "offset": ', "}, "
+_ENTRY_TEXT = len(_HEAD + _SIZE + _OFFSET + _TAIL)  # bytes of an entry that are not its values
+
+
+def _file_runs(reader: Reader) -> Iterator[tuple[list[str], list[int], list[int]]]:
+    """The ``files`` array's entries as runs of (names, sizes, offsets), in order; afterwards
+    the reader is past the array and ``reader.names_read`` holds the bytes the names took.
+
+    Entries in the spelling json.dumps writes (Inlet, ftransfer 1.0.1) come a run at a time:
+    one regular expression checks the run, which is then decoded and cut at the separators,
+    which no name there holds (it has no quote, backslash or control character). A million
+    entries then cost mostly the objects made of them. Any other entry is read on its own."""
     data = reader.data
-    names = index = 0
+    names_read = index = 0
     reader.pos += 1
     if reader.peek() == _CLOSE_ARRAY:
         reader.pos += 1
@@ -306,40 +353,45 @@ def _file_entries(reader: Reader) -> Iterator[tuple[str, int, int]]:
         return
     pos = reader.pos
     while True:
-        # A run of entries in the usual spelling, matched one after the other at C speed.
-        for entry in _FILE_ENTRY_EXACT.finditer(data, pos):
-            if entry.start() != pos:
-                break
+        run = _EXACT_RUN.match(data, pos)
+        if run is not None:
+            try:
+                text = data[pos + len(_HEAD) : run.end() - len(_TAIL)].decode("utf-8")
+            except UnicodeDecodeError:
+                run = None  # read entry by entry: the name that is not UTF-8 is named
+        if run is not None:
+            cut = text.replace(_TAIL + _HEAD, "\0").replace(_SIZE, "\0").replace(_OFFSET, "\0")
+            values = cut.split("\0")
+            names, digits = values[0::3], values[1::3] + values[2::3]
+            count = len(names)
+            names_read += run.end() - pos - count * (_ENTRY_TEXT - 2) - sum(map(len, digits))
+            numbers = list(map(int, digits))
+            yield names, numbers[:count], numbers[count:]
+            index += count
+            pos = run.end()
+            continue
+        exact = _FILE_ENTRY_EXACT.match(data, pos)  # the last entry, in the usual spelling
+        entry = exact or _FILE_ENTRY.match(data, pos)  # or with spaces, escapes
+        if entry is not None:
             raw, size_digits, offset_digits, end = entry.groups()
-            if len(raw) <= _SHORT_NAME and raw.isascii():
+            if exact is not None and len(raw) <= _SHORT_NAME and raw.isascii():
                 name = raw.decode("ascii")
             else:
                 name = _name(raw, "metadata")
-            names += len(raw) + 2
+            names_read += len(raw) + 2
+            size, offset = int(size_digits), int(offset_digits)
             pos = entry.end()
-            index += 1
-            yield name, int(size_digits), int(offset_digits)
-            if end == b"]":
-                reader.pos, reader.names_read = pos, names
-                return
-        # Then one in another spelling (spaces, escapes, other keys, or not an entry at all).
-        entry = _FILE_ENTRY.match(data, pos)
-        if entry is not None:
-            raw, size_digits, offset_digits, end = entry.groups()
-            names += len(raw) + 2
-            pos = entry.end()
-            yield _name(raw, "metadata"), int(size_digits), int(offset_digits)
             last = end == b"]"
-        else:
+        else:  # other keys, or not an entry at all
             reader.pos = pos
             name, size, offset, raw_len = _read_file_entry(reader, index)
-            names += raw_len
-            yield name, size, offset
+            names_read += raw_len
             last = reader.end_of(_CLOSE_ARRAY)
             pos = reader.pos
+        yield [name], [size], [offset]
         index += 1
         if last:
-            reader.pos, reader.names_read = pos, names
+            reader.pos, reader.names_read = pos, names_read
             return
 
 

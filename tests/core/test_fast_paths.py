@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
 from pathlib import Path
@@ -402,3 +403,63 @@ def test_file_hash_fast_and_full_parse_agree() -> None:
     twice = exact[:-1] + b', "index": 7}'
     with pytest.raises(ProtocolError):
         messages.parse_file_hash(twice, 7)  # a duplicate key is still refused
+
+
+# -- the file list, a run of entries at a time ----------------------------------------------
+
+
+def _metadata(entries: list[str], total: int) -> bytes:
+    """A metadata message whose file list is ``entries``, each spelled as given."""
+    files = ", ".join(entries)
+    head = f'{{"type": "stream", "file_count": {len(entries)}, "total_size": {total}, '
+    return (head + f'"files": [{files}]}}').encode("utf-8")
+
+
+def _entries(count: int, seed: int) -> tuple[list[str], list[tuple[str, int, int]], int]:
+    """``count`` entries, most in json.dumps's spelling, some in others (spaces, escapes,
+    extra keys, raw UTF-8): (the entries, what they hold, the bytes their names take)."""
+    rnd = random.Random(seed)
+    spelled, expected, offset, name_bytes = [], [], 0, 0
+    for i in range(count):
+        size = rnd.choice([0, 1, 7, 4096, 10**12])
+        name = rnd.choice([f"f{i}.bin", f"d{i % 3}/é{i}", f'q"{i}', f"s p{i}", f"u\u2603{i}"])
+        entry = {"filename": name, "size": size, "offset": offset}
+        kind = rnd.random()
+        ascii_only = kind < 0.95
+        if kind < 0.8:
+            text = json.dumps(entry)
+        elif kind < 0.9:
+            text = json.dumps(entry, indent=1)
+        elif kind < 0.95:
+            text = json.dumps({"offset": offset, "x": [1], "filename": name, "size": size})
+        else:
+            text = json.dumps(entry, ensure_ascii=False)
+        spelled.append(text)
+        expected.append((name, size, offset))
+        name_bytes += len(json.dumps(name, ensure_ascii=ascii_only).encode("utf-8"))
+        offset += size
+    return spelled, expected, name_bytes
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_file_list_reads_the_same_a_run_or_an_entry_at_a_time(seed: int) -> None:
+    spelled, expected, name_bytes = _entries(5000, seed)
+    total = sum(size for _, size, _ in expected)
+    meta = messages.parse_metadata(_metadata(spelled, total))
+    assert [(f.name, f.size, f.offset) for f in meta.files] == expected
+    assert meta.name_bytes == name_bytes
+
+
+def test_a_broken_entry_inside_a_run_is_named() -> None:
+    names = [f"f{i:05d}" for i in range(3000)]
+    entries = [json.dumps({"filename": n, "size": 1, "offset": i}) for i, n in enumerate(names)]
+    bad = list(entries)
+    bad[1500] = json.dumps({"filename": names[1500], "size": 1, "offset": 1501})
+    with pytest.raises(ProtocolError, match="The offset of 'f01500' is 1501, but the files before"):
+        messages.parse_metadata(_metadata(bad, 3000))
+    capped = _metadata(entries, 3000).replace(b'"file_count": 3000', b'"file_count": 2000', 1)
+    with pytest.raises(ProtocolError, match="more than 2,000 files"):
+        messages.parse_metadata(capped)
+    not_utf8 = _metadata(entries, 3000).replace(b'"f01700"', b'"f\xff1700"', 1)
+    with pytest.raises(ProtocolError, match="not UTF-8"):
+        messages.parse_metadata(not_utf8)
