@@ -44,9 +44,9 @@ class FileProgress:
 class FileInfo(NamedTuple):
     """One file of a transfer as listed in the sender's metadata.
 
-    A named tuple rather than a frozen dataclass: as immutable and as small, and a million of
-    them (one file list) are made in 0.3 s instead of 1.3 s (`many`), since a frozen
-    dataclass's ``__init__`` sets each field through ``object.__setattr__``."""
+    A named tuple rather than a frozen dataclass: as immutable, 8 bytes larger, and a million
+    of them (one file list) are made in 0.3 s instead of 1.3 s (`many`): a frozen dataclass's
+    ``__init__`` sets each field through ``object.__setattr__``."""
 
     name: str
     size: int

@@ -65,7 +65,7 @@ class IncomingFile:
 
     @classmethod
     def listed(cls, info: FileInfo) -> IncomingFile:
-        return cls(info=info, name=info.name, record=ReceivedFile(name=info.name, size=info.size))
+        return cls(info, info.name, ReceivedFile(info.name, info.size))  # (positional: faster)
 
     @property
     def lands_at(self) -> str:

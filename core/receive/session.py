@@ -172,8 +172,9 @@ class ReceiveSession:
         have: dict[str, wire.HeldPrefix] = {}
         resumed: dict[str, int] = {}
         conflicts: set[str] = set()
+        resuming = plan.is_resume  # (else every file is fresh: no plan entry is made for it)
         for incoming in usable:
-            entry = plan.get(incoming.name)
+            entry = plan.get(incoming.name) if resuming else None
             if entry is not None and entry.completed:
                 incoming.already_here(
                     entry.sha256, str(self.dest / (entry.final_path or incoming.name))
