@@ -104,3 +104,41 @@ def test_cancel_while_the_offer_is_shown_declines_it(qtbot, window, wormhole_cli
     assert window.offer_box is None
     assert "a wormhole code works once" in window.banner.text()
     assert sender.wait() != 0
+
+
+def test_inlet_send_through_the_wormhole_arrives_as_rows_without_an_offer_to_answer(
+    qtbot, window, wormhole_servers, tmp_path
+):
+    """Inlet to Inlet (core/tunnel.py): Inlet's own protocol through the relay, the rows as on
+    the LAN; the person already chose this sender by typing its code, as with an Inlet code."""
+    import subprocess
+
+    from ..helpers import INLET
+
+    source = tmp_path / "album"
+    write_random(source / "one.jpg", 300_000, seed=1)
+    write_random(source / "sub" / "two.jpg", 1_200_000, seed=2)
+    dest = tmp_path / "received"
+    dest.mkdir()
+    servers = ["--mailbox", wormhole_servers.mailbox_url, "--relay", wormhole_servers.relay_hint]
+    sender = subprocess.Popen(
+        [*INLET, "send", "--wormhole", str(source), *servers, "--no-listen"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        code = sender.stdout.readline().split()[-1]
+        prepare(qtbot, window, code, dest)
+        finished = press_receive(qtbot, window, timeout_ms=90_000)
+        assert finished.ok, finished.error
+        assert window.offer_box is None or not window.offer_box.isVisible()
+        expected = {f"album/{p.relative_to(source).as_posix()}": p.read_bytes()
+                    for p in source.rglob("*") if p.is_file()}  # fmt: skip
+        assert tree(dest) == expected
+        assert statuses(window) == dict.fromkeys(expected, "Done")
+        assert sender.wait(60) == 0
+    finally:
+        if sender.poll() is None:
+            sender.kill()
+        sender.wait(10)
+        sender.stdout.close()
+        sender.stderr.close()
