@@ -40,6 +40,7 @@ from .nearby import BrowserFactory, NearbyList
 from .qtcompat import emit
 from .questions import discard_question, quit_question
 from .rate import RateWindow
+from .servers import ServersDialog, chosen_servers
 from .statusbar import TransferStatus
 from .transfer_view import TransferView
 from .verdict import verdict
@@ -107,6 +108,7 @@ class MainWindow(QMainWindow):
         self.offer_box: QMessageBox | None = None
         self._asked: frozenset[str] | None = None  # the files it asked for (None: every one)
         self.history_dialog: history.HistoryDialog | None = None
+        self.servers_dialog: ServersDialog | None = None
 
         self._build_ui()
         self.notifier = notifier if notifier is not None else Notifier(app_icon(), self)
@@ -149,6 +151,11 @@ class MainWindow(QMainWindow):
         self.history_button = Button("&Past transfers…", "Past transfers", central)
         self.history_button.setToolTip("When, from whom and where files were received (Ctrl+H)")
         self.view.tools.addWidget(self.history_button)
+        self.servers_button = Button("&Wormhole servers…", "Wormhole servers", central)
+        self.servers_button.setToolTip(
+            "The mailbox server and transit relay wormhole codes use (default: the public ones)"
+        )
+        self.view.tools.addWidget(self.servers_button)
 
         # The parts a person (and a test) reaches through the window.
         form, view, status = self.form, self.view, self.status
@@ -233,6 +240,7 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+O"), self, activated=self.form.choose)
         QShortcut(QKeySequence("Ctrl+H"), self, activated=self.show_history)
         self.history_button.clicked.connect(self.show_history)
+        self.servers_button.clicked.connect(self.choose_servers)
         self.table.widthsChanged.connect(self._remember_widths)
 
     # -- the destination ---------------------------------------------------------------------------
@@ -366,6 +374,7 @@ class MainWindow(QMainWindow):
             overwrite=self.model.overwrite_choices(),
             only=only if self.model.selectable else None,
             check_space=check_space,
+            **(vars(chosen_servers(self.settings)) if isinstance(code, WormholeCode) else {}),
         )
         self._asked = None
         self.running = True
@@ -517,6 +526,11 @@ class MainWindow(QMainWindow):
             outcome=outcome,
         )
         emit(self.historyRecorded, str(self.history_path), entry)
+
+    def choose_servers(self) -> None:
+        """Self-hosted wormhole servers (kept in the settings); the next receive uses them."""
+        self.servers_dialog = ServersDialog(self.settings, self)
+        self.servers_dialog.open()
 
     def show_history(self) -> None:
         """The past transfers, newest first, with Open folder."""

@@ -58,6 +58,9 @@ class ReceiveRequest:
     only: frozenset[str] | None = None
     #: stop before receiving when the files do not fit on the disk
     check_space: bool = True
+    #: the wormhole's mailbox server and transit relay (the window's choice: gui/servers.py)
+    mailbox: str | None = None
+    relay: str | None = None
 
 
 @dataclass(frozen=True)
@@ -260,15 +263,17 @@ class ReceiveWorker(QObject):
         emit(self.discarded, folder, "")
 
     def _wormhole_options(self, request: ReceiveRequest) -> object:
-        """The wormhole servers come from the environment (as for the ``wormhole`` command),
-        else the public ones; offers are asked about in the window."""
+        """The wormhole servers the window chose (its preferences, else the environment as for
+        the ``wormhole`` command, else the public ones); offers are asked about in the window."""
         import os
 
         from inlet.core.wormhole import receiver as wormhole
 
         return wormhole.WormholeOptions(
-            mailbox_url=os.environ.get(wormhole.MAILBOX_ENV) or wormhole.PUBLIC_MAILBOX,
-            relay=os.environ.get(wormhole.RELAY_ENV) or wormhole.PUBLIC_RELAY,
+            mailbox_url=request.mailbox
+            or os.environ.get(wormhole.MAILBOX_ENV)
+            or wormhole.PUBLIC_MAILBOX,
+            relay=request.relay or os.environ.get(wormhole.RELAY_ENV) or wormhole.PUBLIC_RELAY,
             overwrite=request.overwrite_default,
             accept=self._ask_offer,
         )
