@@ -1,7 +1,8 @@
 """CI's smoke run of the built app: ``python packaging/smoke.py dist/inlet/inlet [...]``.
 
 For each built executable: ``--version`` is the package's; a headless ``receive`` of a real
-transfer from ``inlet send`` (this environment's) over loopback verifies every file; the demo
+transfer from ``inlet send`` (this environment's) over loopback verifies every file, and one of a
+folder from the stock ``wormhole send`` through the real servers on loopback; the demo
 window opens offscreen, is seen, and ends by itself after a few seconds (``INLET_QUIT_AFTER``);
 without a screen, or with a DISPLAY nobody answers, it says so in one line;
 ``install-launcher`` points the menu at the app itself.
@@ -74,6 +75,37 @@ def check_receive(app: Path, env: dict[str, str], work: Path) -> str:
     return f"received {len(files)} files from inlet send, verified"
 
 
+def check_wormhole(app: Path, env: dict[str, str], work: Path) -> str:
+    """A folder from the stock ``wormhole send`` through magic-wormhole's real mailbox server
+    and transit relay on loopback (the test extra's; tests/wormhole_servers.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.wormhole_servers import local_servers
+
+    source = work / "hole" / "album"
+    files = {"one.bin": os.urandom(500_000), "sub/two.txt": b"two\n"}
+    for name, data in files.items():
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        (source / name).write_bytes(data)
+    code = "7-crossover-clockwork"
+    with local_servers(work / "servers") as servers:
+        sender = subprocess.Popen(
+            servers.cli("send", "--no-qr", "--hide-progress", "--code", code, str(source)),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            dest = work / "from-wormhole"
+            hints = ["--mailbox", servers.mailbox_url, "--relay", servers.relay_hint]
+            done = run([str(app), "receive", code, "-o", str(dest), *hints, "--json"], env)
+            expect(done.returncode == 0 and '"ok": true' in done.stdout, "wormhole", done)
+            for name, data in files.items():
+                got = (dest / "album" / name).read_bytes()
+                expect(hashlib.sha256(got).digest() == hashlib.sha256(data).digest(), name)
+        finally:
+            sender.kill()
+            sender.wait(10)
+    return f"received a folder of {len(files)} files from wormhole send, verified"
+
+
 def check_window(app: Path, env: dict[str, str], work: Path) -> str:
     window_env = {**env, "QT_QPA_PLATFORM": "offscreen", "INLET_QUIT_AFTER": str(WINDOW_SECONDS)}
     done = run([str(app), "demo"], window_env)
@@ -114,6 +146,7 @@ def check_launcher(app: Path, env: dict[str, str], work: Path) -> str:
 CHECKS = (
     check_version,
     check_receive,
+    check_wormhole,
     check_window,
     check_no_screen,
     check_dead_display,
