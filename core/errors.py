@@ -101,7 +101,7 @@ class DiskFullError(InletError):
 class IntegrityError(InletError):
     """Files kept failing SHA-256 verification after every allowed attempt."""
 
-    hint = "The failed files were kept as .part files; resume to try them again."
+    hint = "The failed files were kept as .part files; receive them again to retry."
 
 
 class LockFileError(InletError):
