@@ -102,6 +102,7 @@ class IntegrityError(InletError):
     """Files kept failing SHA-256 verification after every allowed attempt."""
 
     hint = "The failed files were kept as .part files; receive them again to retry."
+    hint_one = "It was kept as a .part file; receive it again to retry."
 
 
 class LockFileError(InletError):

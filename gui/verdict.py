@@ -24,6 +24,9 @@ class Verdict:
     show_folder: bool = False
     no_room: bool = False  # Receive anyway / Choose another folder
     ask_folder: bool = False  # the form asks for a folder
+    #: the status bar's line while the banner shows this and no row was listed ("" : the
+    #: usual "Ready…" advice fits)
+    status: str = ""
 
 
 def verdict(
@@ -73,7 +76,13 @@ def verdict(
             f"Not enough space in {folder}: these files need {need} more, and its disk has "
             f"{have} free. Nothing was received yet."
         )
-        return Verdict("Inlet: not enough space", text, BannerKind.WARNING, no_room=True)
+        return Verdict(
+            "Inlet: not enough space",
+            text,
+            BannerKind.WARNING,
+            no_room=True,
+            status="Not enough space: nothing was received.",
+        )
     text = finished.error or "The transfer failed."
     if finished.resumable:
         text += " The code above can be edited: a restarted sender prints a new one."

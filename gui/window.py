@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self.running = False
         self.cancel_requested = False
         self.last_finished: TransferFinished | None = None
+        self._ending = ""  # the status bar's line for the last ending (see Verdict.status)
         self.message_dialog: MessageDialog | None = None
         self._folder: Path | None = None
         self._interrupted = False
@@ -478,7 +479,7 @@ class MainWindow(QMainWindow):
         if not finished.ok:
             self.model.stop(resumable=finished.resumable)
         self._set_busy(False)
-        self._refresh_status()
+        self._ending = ""
         if finished.message_text is not None:
             self._show_message(finished.message_text)
             title, text = "Inlet: message received", finished.message_text[:200]
@@ -502,6 +503,8 @@ class MainWindow(QMainWindow):
                 no_room=said.no_room,
             )
             title, text = said.title, said.text
+            self._ending = said.status
+        self._refresh_status()
         if finished.message_text is None and not finished.needs_folder:
             self._record(finished)
         if not self.isActiveWindow():
@@ -622,6 +625,8 @@ class MainWindow(QMainWindow):
                         if self.code_edit.text().strip()
                         else "Paste a code and choose a folder to start."
                     )
+                elif self._ending and not self.banner.isHidden():
+                    self.status.say(self._ending)  # what the banner says, in a line
                 else:
                     self.status.say("Ready: paste a code and press Receive.")
                 self.overall_bar.setValue(0)

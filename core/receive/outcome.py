@@ -30,7 +30,8 @@ def failure_sentence(files: list[IncomingFile], failed: list[ReceivedFile], atte
             str(
                 IntegrityError(
                     f"{plural(len(hash_failed), 'file')} failed verification after "
-                    f"{plural(attempts, 'attempt')}: {listed(hash_failed)}."
+                    f"{plural(attempts, 'attempt')}: {listed(hash_failed)}.",
+                    None if len(hash_failed) > 1 else IntegrityError.hint_one,
                 )
             )
         )

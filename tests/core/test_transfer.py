@@ -225,6 +225,7 @@ def test_integrity_failure_after_three_attempts(
     assert len(hits) == 3
     assert not result.ok
     assert "failed verification after 3 attempts: photos/notes.txt" in result.error
+    assert "It was kept as a .part file; receive it again to retry." in result.error  # one file
     assert not (dest / "photos" / "notes.txt").exists()  # never under its final name
     assert (dest / "photos" / "notes.txt.part").exists()
     assert (dest / "photos" / "big.bin").exists()

@@ -37,6 +37,8 @@ def test_files_that_do_not_fit_are_said_before_receiving(
     assert banner.choose_button.isVisibleTo(window)
     assert not banner.resume_button.isVisibleTo(window)
     assert window.model.rowCount() == 0  # no rows with a 0 % bar for a receive that never began
+    # The status bar agrees with the banner (it said "Ready: paste a code…" under it).
+    assert window.status.summary_label.text() == "Not enough space: nothing was received."
     assert sorted(p.name for p in dest.iterdir()) == []  # nothing written, no lock
 
     # Receive anyway: the check is skipped (the disk still says 900 B free).
