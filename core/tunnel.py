@@ -157,18 +157,17 @@ def receive_inlet(wormhole_receiver: Any, offer: InletOffer) -> None:
     from .receiver import Receiver, ReceiverOptions
 
     wr = wormhole_receiver
-    wr._step(wr._send, ACK)
-    connection = wr._step(lambda: wr._wait(wr._transit.connect()))
-    wr._pipe = connection  # a cancel closes it (the receiver then sees the connection end)
+    wr.answer(ACK)
+    connection = wr.connect_transit()
     wr.result.via = connection.describe()
     bridge = Bridge(connection)
     try:
-        wr._step(bridge.open)
+        wr.step(bridge.open)
         receiver = Receiver(
             offer.code(),
             wr.dest_dir,
             ReceiverOptions(overwrite=wr.options.overwrite),
-            on_event=lambda event: None if _is_finish(event) else wr._emit(event),
+            on_event=lambda event: None if _is_finish(event) else wr.emit(event),
             transport=lambda: (bridge.socket, "the wormhole"),
         )
         result = receiver.run()

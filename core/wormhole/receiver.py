@@ -129,7 +129,7 @@ class WormholeReceiver:
         # reactor-thread state
         self._wormhole: Any = None
         self._pipe: Any = None
-        self._waiting: Any = None  # the Deferred `_step` waits for, cancelled by `cancel`
+        self._waiting: Any = None  # the Deferred `step` waits for, cancelled by `cancel`
         self._transit: Any = None
         self._inbox = _Inbox()
 
@@ -167,7 +167,7 @@ class WormholeReceiver:
             result.seconds = time.monotonic() - started
         if self._cancelled.is_set() and not result.ok:
             result.error = str(CancelledError("The transfer was cancelled."))
-        self._emit(
+        self.emit(
             TransferFinished(ok=result.ok, error=result.error, message_text=result.message_text)
         )
         return result
@@ -175,8 +175,8 @@ class WormholeReceiver:
     def _receive(self) -> None:
         result = self.result
         self._check_destination()
-        self._step(self._open)
-        raw = self._step(self._until_offer)
+        self.step(self._open)
+        raw = self.step(self._until_offer)
         from ..tunnel import inlet_offer, receive_inlet  # Inlet to Inlet: its own protocol
 
         if (inlet := inlet_offer(raw)) is not None:
@@ -187,9 +187,9 @@ class WormholeReceiver:
             self._tell_sender_no(err.answer)
             raise
         result.offer = offer
-        self._emit(offer)
+        self.emit(offer)
         if offer.kind == TEXT:
-            self._step(self._send, {"answer": {"message_ack": "ok"}})
+            self.step(self._send, {"answer": {"message_ack": "ok"}})
             result.message_text = offer.text
             result.ok = True
             return
@@ -202,8 +202,8 @@ class WormholeReceiver:
             self._tell_sender_no("transfer rejected")
             raise CancelledError("The transfer was cancelled.")
         with Destination(self.dest_dir, create=True) as destination:
-            landing = Landing(destination, offer, self.overwrite_for, self._emit)
-            result.via = self._step(self._accept, offer.size)
+            landing = Landing(destination, offer, self.overwrite_for, self.emit)
+            result.via = self.step(self._accept, offer.size)
             # the sender checks the SHA-256 of its stream; a file's stream is the file, whose
             # writer hashes it anyway (once is enough: 1 GiB costs ~2 s of CPU per hash)
             hasher = None if offer.kind == FILE else hashlib.sha256()
@@ -215,9 +215,9 @@ class WormholeReceiver:
                 result.bytes_written = landing.landed_bytes
         failed = [f for f in result.files if f.status != "completed"]
         if failed:  # the sender hears it: its wormhole says the transfer failed
-            self._step(self._ack, None, f"{len(failed)} file(s) could not be saved")
+            self.step(self._ack, None, f"{len(failed)} file(s) could not be saved")
         else:
-            self._step(self._ack, hasher.hexdigest() if hasher else result.files[0].sha256)
+            self.step(self._ack, hasher.hexdigest() if hasher else result.files[0].sha256)
         if failed:
             shown = ", ".join(safe_text(f.name) for f in failed[:3])
             more = f" and {len(failed) - 3:,} more" if len(failed) > 3 else ""
@@ -253,8 +253,9 @@ class WormholeReceiver:
         with contextlib.suppress(Exception):
             loop.call(self._decline, answer)
 
-    def _step(self, function: Callable[..., Any], *args: Any) -> Any:
-        """One step in the reactor, waited for; wormhole's failures become sentences."""
+    def step(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Run ``function`` in the reactor and wait for it (and any Deferred it returns); wormhole's
+        failures become sentences, and a cancel ends the wait."""
         if self._cancelled.is_set():
             raise CancelledError("The transfer was cancelled.")
         from twisted.internet.defer import CancelledError as TwistedCancelled
@@ -291,9 +292,32 @@ class WormholeReceiver:
         except (TwistedCancelled, LonelyError):
             raise CancelledError("The transfer was cancelled.") from None
 
-    def _emit(self, event: object) -> None:
+    def emit(self, event: object) -> None:
+        """Hand ``event`` to whoever watches this receive (the CLI, the window)."""
         if self._emit_callback is not None:
             self._emit_callback(event)
+
+    # -- for a protocol run over the transit (core/tunnel.py) ----------------------------------
+
+    def answer(self, data: dict) -> None:
+        """Say ``data`` to the sender through the mailbox (an accept of the sender's kind)."""
+        self.step(self._send, data)
+
+    def connect_transit(self) -> Any:
+        """The transit connection to the sender (direct or through the relay), once it is up;
+        a cancel closes it, so whatever runs over it sees the connection end."""
+
+        def connect() -> Any:
+            if self._transit is None:
+                raise OfferRefused("The sender offered no way to connect to it.")
+
+            def keep(pipe: Any) -> Any:
+                self._pipe = pipe
+                return pipe
+
+            return self._wait(self._transit.connect()).addCallback(keep)
+
+        return self.step(connect)
 
     # -- the reactor's side (runs in the reactor thread) ----------------------------------------
 
