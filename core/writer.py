@@ -589,9 +589,7 @@ class FileWriter:
         except OSError as err:
             self._os_failure(err, "could not be given its final name")
             return False
-        self._final = (
-            self.filename if final == self.target else os.fspath(self.destination.path(final))
-        )
+        self._final = self.filename if final == self.target else self.destination.path_text(final)
         self.is_complete = True
         self._record.completed(
             self.hasher.hexdigest(), final, file_proof(st) if st is not None else None

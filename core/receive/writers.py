@@ -7,7 +7,6 @@ go. Every writer writes through the transfer's one `Destination` and records in 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 from ..lock import TransferLockManager
@@ -31,7 +30,7 @@ class Writers:
 
     def path_of(self, incoming: IncomingFile) -> str:
         """Where ``incoming`` lands, as a full path."""
-        return os.fspath(self._destination.path(incoming.lands_at))
+        return self._destination.path_text(incoming.lands_at)
 
     def new(self, incoming: IncomingFile, held: int = 0, keep_part: bool = False) -> FileWriter:
         """A writer for ``incoming``'s target, opened to keep ``held`` verified bytes (a fresh

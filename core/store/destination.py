@@ -95,6 +95,8 @@ class Destination:
         folding: NameFolding | None = None,
     ) -> None:
         self.root = Path(root).expanduser().absolute()
+        text = os.fspath(self.root)
+        self._prefix = text if text.endswith(os.sep) else text + os.sep  # for `path_text`
         self._use_fd = use_dir_fd
         self._fd: int | None = None
         self._identity: tuple[int, int] | None = None
@@ -131,6 +133,14 @@ class Destination:
     def path(self, rel: str = "") -> Path:
         """Where ``rel`` is, for showing a person (never for opening it)."""
         return self.root.joinpath(*rel.split("/")) if rel else self.root
+
+    def path_text(self, rel: str) -> str:
+        """`path` as text, without making a `Path` (one per file received: pathlib's parsing
+        was 8 % of a 10,000-file receive). ``rel`` is a checked name (no empty, ``.`` or
+        ``..`` component), so joining is all `path` would do."""
+        if not rel:
+            return os.fspath(self.root)
+        return self._prefix + (rel if os.sep == "/" else rel.replace("/", os.sep))
 
     @property
     def folding(self) -> NameFolding:
@@ -436,7 +446,13 @@ class Folder:
                 raise NotRegularFileError(errno.EINVAL, "not a regular file", leaf)
             if st is not None:
                 self.unlink(leaf)
-        return self.open(leaf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode=mode)
+        if self._fd is None:  # the fallback: compare the handle with the checked path
+            return self.open(leaf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode=mode)
+        # O_CREAT | O_EXCL either makes a new regular file with one link or fails (EEXIST
+        # for anything standing there, a symlink included): nothing left to check.
+        return os.open(
+            leaf, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _FILE_FLAGS, mode, dir_fd=self._fd
+        )
 
     def unlink(self, leaf: str) -> bool:
         """Remove the file (or symlink) ``leaf``; never a folder. False when nothing was there."""

@@ -109,14 +109,16 @@ class PartFile:
     def write_at(self, position: int, view: memoryview, fd: int | None = None) -> None:
         """Write at ``position`` and close: no handle outlives the call.
 
-        ``fd``: the descriptor `create` kept open for a fresh file's first write; otherwise the
-        ``.part`` is opened and checked to be still this file. Leftovers of a failed write
-        beyond ``position`` are cut off, so they can never shift what the hash describes.
+        ``fd``: the descriptor `create` kept open for a fresh file's first write (empty: made
+        exclusively just now); otherwise the ``.part`` is opened and checked to be still this
+        file. Leftovers of a failed write beyond ``position`` are cut off, so they can never
+        shift what the hash describes.
         """
+        fresh = fd is not None
         if fd is None:
             fd = self.open(os.O_WRONLY)
         try:
-            held = os.fstat(fd).st_size
+            held = 0 if fresh else os.fstat(fd).st_size
             if held < position:
                 raise PartChanged(
                     f"its .part shrank to {held} bytes while {position} were held "
@@ -162,15 +164,23 @@ class PartFile:
 
         ``own_sha256``: when resuming, the hash of these bytes, so a file under the final name
         that holds exactly them is recognised as this file's own earlier result.
+
+        The stat returned (for the lock's proof) is the one taken of the ``.part`` when it was
+        checked to be this writer's file: a link or rename keeps its size, mtime and inode, and
+        a file swapped in between the check and the rename then fails the proof on resume (and
+        is hashed again) instead of being vouched for.
         """
         folder_rel, _, leaf = self.rel.rpartition("/")
         with self.destination.folder(folder_rel) as folder:
-            self._prepare(folder, leaf, size, sync=sync)
-            final_leaf = self._place(folder, leaf, size, overwrite, own_sha256, log)
-            st = folder.lstat(final_leaf)
+            st: os.stat_result | None = self._prepare(folder, leaf, size, sync=sync)
+            final_leaf, ours = self._place(folder, leaf, size, overwrite, own_sha256, log)
+            if not ours:  # a file standing there already held these bytes: its own stat
+                st = folder.lstat(final_leaf)
         return (f"{folder_rel}/{final_leaf}" if folder_rel else final_leaf), st
 
-    def _prepare(self, folder: Folder, leaf: str, size: int, *, sync: bool) -> None:
+    def _prepare(self, folder: Folder, leaf: str, size: int, *, sync: bool) -> os.stat_result:
+        """Check that the ``.part`` is this writer's and holds ``size`` bytes (cut back when
+        longer), fsync it if ``sync``; its stat."""
         if self.identity is None:
             raise PartChanged("its .part is gone")
         if not sync:  # one stat in the common case (a group sync made the bytes durable)
@@ -180,7 +190,7 @@ class PartFile:
             if (st.st_dev, st.st_ino) != self.identity:
                 raise PartChanged("its .part was replaced by another file meanwhile")
             if st.st_size == size:
-                return
+                return st
         fd = folder.open(leaf, os.O_RDWR)
         try:
             st = os.fstat(fd)
@@ -190,10 +200,12 @@ class PartFile:
                 raise PartChanged(f"its .part holds {st.st_size} of the {size} bytes written")
             if st.st_size > size:
                 os.ftruncate(fd, size)
+                st = os.fstat(fd)  # (the cut changed its mtime)
             if sync:
                 os.fsync(fd)
         finally:
             os.close(fd)
+        return st
 
     def _place(
         self,
@@ -203,7 +215,9 @@ class PartFile:
         overwrite: bool,
         own_sha256: str | None,
         log: Callable[[str], None],
-    ) -> str:
+    ) -> tuple[str, bool]:
+        """The final name taken, and whether it is this ``.part``'s file (not an earlier
+        copy of the same bytes, kept)."""
         target = self.target.rpartition("/")[2]
         if overwrite:
             st = folder.lstat(target)
@@ -212,7 +226,7 @@ class PartFile:
                 return self._claim_free_name(folder, leaf, target, size, own_sha256, log)
             try:
                 folder.rename(leaf, target, replace=True)
-                return target
+                return target, True
             except OSError as err:
                 if is_disk_full(err):
                     raise
@@ -227,23 +241,26 @@ class PartFile:
         size: int,
         own_sha256: str | None,
         log: Callable[[str], None],
-    ) -> str:
-        """``target`` or the first free ``name_N.ext``, taken without replacing anything."""
+    ) -> tuple[str, bool]:
+        """``target`` or the first free ``name_N.ext``, taken without replacing anything
+        (see `_place` for what is returned)."""
         if own_sha256 is not None and folder.sha256(target, size) == own_sha256:
             # A crash after our own rename (or between link and unlink) but before the lock
             # said "completed": a name_1 copy would be a duplicate.
             log(f"{self.target} already holds exactly these verified bytes; kept it")
             folder.unlink(leaf)
-            return target
+            return target, False
         for n in range(1000):
             candidate = target if n == 0 else suffixed_name(target, n)
-            if folder.lstat(candidate) is not None or (
-                n and folder.lstat(part_name(candidate)) is not None
+            # (the name itself needs no look first: the rename refuses an existing one)
+            if n and (
+                folder.lstat(candidate) is not None
+                or folder.lstat(part_name(candidate)) is not None
             ):
                 continue
             try:
                 folder.rename(leaf, candidate, replace=False)
             except FileExistsError:
-                continue  # someone took the name meanwhile: look further
-            return candidate
+                continue  # taken (perhaps meanwhile): look further
+            return candidate, True
         raise FileExistsError(errno.EEXIST, "no free name found", self.target)

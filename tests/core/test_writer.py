@@ -273,16 +273,18 @@ def test_existing_files_get_numbered_names(dest: Dest) -> None:
 def test_a_name_taken_at_the_last_moment_is_not_replaced(
     dest: Dest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The name was free when looked at, then someone took it: the link that claims it fails
-    and the next free name is taken; nothing is replaced."""
+    """A suffixed name was free when looked at, then someone took it: the link that claims it
+    fails and the next free name is taken; nothing is replaced. (The name itself is claimed
+    without a look first: its link is the check.)"""
+    (dest.root / "b.txt").write_text("there before")
     real = Folder.lstat
     calls = {"n": 0}
 
     def racing(self, leaf: str):
         found = real(self, leaf)
-        if leaf == "b.txt" and calls["n"] == 0:
+        if leaf == "b_1.txt" and calls["n"] == 0:
             calls["n"] += 1
-            (dest.root / "b.txt").write_text("appeared meanwhile")
+            (dest.root / "b_1.txt").write_text("appeared meanwhile")
             return None  # it was free when checked
         return found
 
@@ -291,8 +293,34 @@ def test_a_name_taken_at_the_last_moment_is_not_replaced(
     w.open_for_writing()
     w.write_chunk(b"hello")
     assert w.complete_file(sha(b"hello"))
-    assert (dest.root / "b.txt").read_text() == "appeared meanwhile"
-    assert w.final_path == dest.root / "b_1.txt"
+    assert calls["n"] == 1
+    assert (dest.root / "b.txt").read_text() == "there before"
+    assert (dest.root / "b_1.txt").read_text() == "appeared meanwhile"
+    assert w.final_path == dest.root / "b_2.txt"
+
+
+def test_a_part_swapped_just_before_its_naming_is_not_vouched_for_on_resume(
+    dest: Dest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone replaces the checked ``.part`` by a file of the same size in the instant before
+    the rename names it (the one window no check closes): the lock's proof is the checked
+    file's, so a resume hashes what is there and does not trust it unread."""
+    real = Folder.rename
+
+    def swapping(self, src: str, dst: str, *, replace: bool) -> None:
+        if src == "b.txt.part":
+            (dest.root / "planted").write_bytes(b"HELLO")
+            os.replace(dest.root / "planted", dest.root / "b.txt.part")
+        return real(self, src, dst, replace=replace)
+
+    monkeypatch.setattr(Folder, "rename", swapping)
+    w = dest.writer("b.txt")
+    w.open_for_writing()
+    w.write_chunk(b"hello")
+    assert w.complete_file(sha(b"hello"))
+    assert (dest.root / "b.txt").read_bytes() == b"HELLO"
+    again = dest.reopen()
+    assert not again.plan["b.txt"].completed
 
 
 def test_without_hard_links_a_checked_rename_is_used(
