@@ -39,6 +39,23 @@ class TransferStatus:
         """A sentence instead of totals (nothing listed, connecting, cancelling)."""
         self.summary_label.setText(text)
 
+    def say_idle(self, *, message: bool, folder: bool, code: bool, ending: str) -> None:
+        """What to do next when no receive runs and no row is listed: ``message`` a text
+        message came; ``folder``/``code`` the form has one; ``ending`` the banner's last
+        ending in a line ("" when the usual advice fits)."""
+        if message:
+            text = "A text message was received."
+        elif not folder:
+            text = (
+                "Press Receive (files need a folder: choose one or drop it here)."
+                if code
+                else "Paste a code and choose a folder to start."
+            )
+        else:
+            text = ending or "Ready: paste a code and press Receive."
+        self.say(text)
+        self.overall_bar.setValue(0)
+
     def show_totals(self, model: TransferModel, rate: RateWindow | None) -> int:
         """``3 of 10 files - 1.2 of 4.0 MB - 2.1 MB/s - 2 s left``; returns the percent shown."""
         done, failed, total = model.counts()

@@ -37,6 +37,7 @@ from .dropping import FolderDrop
 from .form import TransferForm
 from .model import Column, FileRow, RowAction, RowState, TransferModel
 from .nearby import BrowserFactory, NearbyList
+from .offer import OfferQuestion
 from .qtcompat import emit
 from .questions import discard_question, quit_question
 from .rate import RateWindow
@@ -105,8 +106,6 @@ class MainWindow(QMainWindow):
         self.remember_destination = remember_destination
         self.history_path = history_path if history_path is not None else history.default_path()
         self._code: TransferCode | WormholeCode | None = None  # the running (or last) one's
-        #: a wormhole sender's offer waiting for Receive or Decline
-        self.offer_box: QMessageBox | None = None
         self._asked: frozenset[str] | None = None  # the files it asked for (None: every one)
         self.history_dialog: history.HistoryDialog | None = None
         self.servers_dialog: ServersDialog | None = None
@@ -148,6 +147,7 @@ class MainWindow(QMainWindow):
         # Below the rows: a banner that comes and goes never moves a row a person aims at.
         outer.addWidget(self.banner)
         self.overlay = DropOverlay(central)
+        self.offer = OfferQuestion(self)  # a wormhole sender's, waiting for Receive or Decline
         self.drop = FolderDrop(self, self.overlay, self.centralWidget, lambda: not self.running)
         self.history_button = Button("&Past transfers…", "Past transfers", central)
         self.history_button.setToolTip("When, from whom and where files were received (Ctrl+H)")
@@ -212,6 +212,7 @@ class MainWindow(QMainWindow):
         self.worker.folderInspected.connect(self._on_folder)
         self.worker.filesAdded.connect(self.model.add_rows)
         self.worker.offerReceived.connect(self._on_offer)
+        self.offer.answered.connect(self._answer_offer)
         self.worker.discarded.connect(self._on_discarded)
 
         self.form.receiveRequested.connect(self.start_receive)
@@ -400,38 +401,23 @@ class MainWindow(QMainWindow):
             self.cancel_requested = True
             self.cancel_button.setEnabled(False)
             self.status.say("Cancelling… everything received so far is kept.")
-            self._close_offer()
+            self.offer.close()
             self.worker.cancel()
 
     def _on_offer(self, offer: object) -> None:
         """A wormhole sender's offer: Receive or Decline (the worker waits for the answer)."""
-        self._close_offer()
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Inlet: receive through the wormhole?",
-            f"The sender offers {offer.describe()}. Receive it into {self._receiving_into}?",
-            parent=self,
-        )
-        box.setTextFormat(Qt.TextFormat.PlainText)  # the name is the peer's text
-        receive = box.addButton("Receive", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Decline", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(receive)
-        box.finished.connect(lambda _: self._answer_offer(box, box.clickedButton() is receive))
-        self.offer_box = box
+        self.offer.ask(offer, self._receiving_into)
         self.status.say(f"The sender offers {offer.describe()}.")
-        box.open()
 
-    def _answer_offer(self, box: QMessageBox, accept: bool) -> None:
-        if self.offer_box is box:
-            self.offer_box = None
-            self.worker.answer_offer(accept)
-            if accept:
-                self.status.say("Receiving through the wormhole…")
+    def _answer_offer(self, accept: bool) -> None:
+        self.worker.answer_offer(accept)
+        if accept:
+            self.status.say("Receiving through the wormhole…")
 
-    def _close_offer(self) -> None:
-        box, self.offer_box = self.offer_box, None
-        if box is not None:
-            box.close()
+    @property
+    def offer_box(self) -> QMessageBox | None:
+        """The open offer's box, if any (for tests and the screenshots)."""
+        return self.offer.box
 
     def _escape(self) -> None:
         if self.running:
@@ -617,19 +603,12 @@ class MainWindow(QMainWindow):
         if not self.running:
             self.setWindowTitle("Inlet")
             if total == 0:
-                if self.model.is_message:
-                    self.status.say("A text message was received.")
-                elif self._folder is None:
-                    self.status.say(
-                        "Press Receive (files need a folder: choose one or drop it here)."
-                        if self.code_edit.text().strip()
-                        else "Paste a code and choose a folder to start."
-                    )
-                elif self._ending and not self.banner.isHidden():
-                    self.status.say(self._ending)  # what the banner says, in a line
-                else:
-                    self.status.say("Ready: paste a code and press Receive.")
-                self.overall_bar.setValue(0)
+                self.status.say_idle(
+                    message=self.model.is_message,
+                    folder=self._folder is not None,
+                    code=bool(self.code_edit.text().strip()),
+                    ending=self._ending if not self.banner.isHidden() else "",
+                )
             else:
                 self.status.show_totals(self.model, None)
             return
