@@ -134,7 +134,8 @@ def summary_text(
     eta: float | None = None,
 ) -> str:
     """The one-line summary the terminal and the window's status bar both show."""
-    parts = [f"{done} of {total_files} files", f"{format_size(held)} of {format_size(total_bytes)}"]
+    counted = f"{done:,} of {plural(total_files, 'file')}"
+    parts = [counted, f"{format_size(held)} of {format_size(total_bytes)}"]
     if speed > 0:
         parts.append(f"{format_size(speed)}/s")
     if eta is not None and held < total_bytes:

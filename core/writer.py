@@ -46,6 +46,7 @@ from .errors import DiskFullError, is_disk_full
 from .events import FileStatus
 from .paths import WARNINGS_LOG
 from .peertext import safe_text
+from .progress import format_size
 from .store.destination import Destination, EscapeError, NotRegularFileError, SharedFileError
 from .store.lockfile import file_proof
 from .store.partfile import PartChanged, PartFile
@@ -635,7 +636,7 @@ class FileWriter:
             self._log(f"{what}: {detail} (disk full; the transfer stops, resume later)")
             raise DiskFullError(
                 f"The disk is full: {self.lock_key} {what} ({detail}). "
-                f"{self.written} bytes of it are kept."
+                f"{format_size(self.written)} of it is kept."
             ) from err
         if err.errno in (errno.EACCES, errno.EPERM):
             reason = f"permission denied: {self.lock_key} {what}"

@@ -157,3 +157,13 @@ class TransferDelegate(QStyledItemDelegate):
                 emit(self.actionTriggered, index.row(), action.value)
                 return True
         return False
+
+
+class StatusDelegate(QStyledItemDelegate):
+    """The Status column, cut at its end ("Stopped at 31 % — can…") where the table cuts names
+    in the middle ("src/…/report.pdf"): a status's first words say what happened. Text only;
+    the whole sentence is the cell's tooltip."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: Index) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideRight

@@ -416,6 +416,8 @@ class TransferModel(QAbstractTableModel):
             text = f"Saved as {row.final_path}"
         elif column == Column.STATUS and row.reason:
             text = row.reason
+        elif column == Column.STATUS:
+            text = row.status_text()  # whole, when a narrow column cuts it
         elif column == Column.NAME:
             text = row.name
         elif column == Column.ACTION:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .delegate import TransferDelegate
+from .delegate import StatusDelegate, TransferDelegate
 from .model import Column, Role, RowAction, RowState, TransferModel
 from .qtcompat import emit
 from .widgets import Button
@@ -142,10 +142,13 @@ class TransferView(QWidget):
         self.table = _Table(self)
         table = self.table
         table.setModel(model)
-        # Only the painted columns go through Python; text and check boxes stay in C++.
+        # Only the painted columns (and the Status column's cut) go through Python; the other
+        # text and the check boxes stay in C++.
         self.delegate = TransferDelegate(table)
         table.setItemDelegateForColumn(Column.PROGRESS, self.delegate)
         table.setItemDelegateForColumn(Column.ACTION, self.delegate)
+        self.status_delegate = StatusDelegate(table)
+        table.setItemDelegateForColumn(Column.STATUS, self.status_delegate)
         table.setAccessibleName("Incoming files")
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

@@ -655,6 +655,7 @@ def test_disk_full_stops_with_state_kept_for_resume(
         w.write_chunk(data[128 * 1024 : 192 * 1024])
     monkeypatch.undo()
     assert "full" in str(info.value) and "report.pdf" in str(info.value)
+    assert "131.1 KB of it is kept." in str(info.value)  # a size a person reads, not 131072
     assert not w.failed and w.written == 128 * 1024
     assert w.part_file.stat().st_size == 128 * 1024  # the half-written chunk was cut off
     assert dest.lock.entry("docs/report.pdf").status is FileStatus.IN_PROGRESS

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QStyleOptionViewItem
 
 from inlet.core.events import FileStatus, FileStatusChanged, TransferFinished
 from inlet.gui import history
+from inlet.gui.coalesce import UpdateBatch
 from inlet.gui.model import Column, RowAction
 from inlet.gui.transfer_view import NAME_SHARE
 from inlet.gui.window import MainWindow
@@ -39,6 +40,26 @@ def test_at_640_px_the_name_keeps_its_room_and_nothing_scrolls_off(qtbot, make_w
         right = widget.mapTo(window, widget.rect().topRight()).x()
         assert right <= window.width(), widget.accessibleName()
     assert table.textElideMode() == Qt.TextElideMode.ElideMiddle
+
+
+@pytest.mark.timeout(30)
+def test_a_cut_status_keeps_its_first_words_and_says_all_in_its_tooltip(
+    qtbot, make_window, tmp_path
+):
+    """At 640 px "Stopped at 31 % — can resume" was cut in its middle ("Stopped at … can
+    resume"): the number a person looks for went first."""
+    window, _ = make_window(code=CODE, destination=str(tmp_path))
+    window.model.start(started(("video.bin", 10_000_000)))
+    window.model.apply(UpdateBatch(progress={"video.bin": 3_145_728}))
+    window.model.stop(resumable=True)
+    index = window.model.index(0, Column.STATUS)
+    assert window.model.data(index) == "Stopped at 31 % — can resume"
+    option = QStyleOptionViewItem()
+    window.table.itemDelegateForColumn(Column.STATUS).initStyleOption(option, index)
+    assert option.textElideMode == Qt.TextElideMode.ElideRight
+    assert option.text == "Stopped at 31 % — can resume"
+    tip = window.model.data(index, Qt.ItemDataRole.ToolTipRole)
+    assert "Stopped at 31 % — can resume" in tip
 
 
 @pytest.mark.timeout(30)
