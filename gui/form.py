@@ -71,7 +71,7 @@ class TransferForm(QWidget):
 
         dest_label = plain_label("Save &to", self)
         self.dest_edit = QLineEdit(self)
-        self.dest_edit.setPlaceholderText("Choose a folder, or drop one anywhere on this window")
+        self.dest_edit.setPlaceholderText("The folder to save into")  # the line below: or drop one
         self.dest_edit.setAccessibleName("Destination folder")
         self.dest_edit.setAcceptDrops(False)
         dest_label.setBuddy(self.dest_edit)
