@@ -92,6 +92,6 @@ def test_ten_thousand_files_reach_the_rows_in_bounded_slices(
     window.shutdown()
     assert blocker.args[0].ok
     assert window.model.counts() == (COUNT, 0, COUNT)
-    assert window.summary_label.text().startswith(f"{COUNT} of {COUNT} files")
+    assert window.summary_label.text().startswith(f"{COUNT:,} of {COUNT:,} files")
     work.check()
     assert sum(work.slices) >= 2 * COUNT  # every status change reached the rows
