@@ -112,7 +112,8 @@ class TransferResult:
         head, tail = json.dumps(self.to_json(files=False)).split('"files": []', 1)
         yield head + '"files": ['
         for start in range(0, len(self.files), chunk):
-            text = ", ".join(json.dumps(f.to_json()) for f in self.files[start : start + chunk])
+            # one dumps per chunk: the same text as a dumps per file, at a fraction of the calls
+            text = json.dumps([f.to_json() for f in self.files[start : start + chunk]])[1:-1]
             yield text if start == 0 else ", " + text
         yield "]" + tail
 

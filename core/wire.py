@@ -149,20 +149,24 @@ class Accepted:
     starts: tuple[int | None, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class FileData:
     """Receiver side: ``data`` are bytes ``[file_offset, file_offset + len(data))`` of file
     ``index`` (its position in the metadata's list). With ``reuse_buffers`` it is a memoryview
-    of the connection's buffer, valid until the next `next_event` call."""
+    of the connection's buffer, valid until the next `next_event` call.
+
+    Read-only by convention, not frozen: one is built per data message, and a frozen
+    dataclass costs three times as much to build."""
 
     index: int
     file_offset: int
     data: bytes
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class FileHash:
-    """Receiver side, extension: file ``index`` is complete; this is its SHA-256 (hex)."""
+    """Receiver side, extension: file ``index`` is complete; this is its SHA-256 (hex).
+    (Read-only by convention, not frozen: one per file, as `FileData`.)"""
 
     index: int
     sha256: str
@@ -415,7 +419,8 @@ class _Connection:
             return self._events.popleft()
         try:
             while not self._events:
-                if self._state in self._SILENT:
+                state = self._state  # (the stream, the common case, is never silent: no hash)
+                if state is not _State.STREAM and state in self._SILENT:
                     return self._silent()
                 if not self._step():
                     return self._need_data()
@@ -684,6 +689,8 @@ class ReceiverConnection(_Connection):
 
     def _step(self) -> bool:
         state = self._state
+        if state is _State.STREAM:  # first: two messages per file, every other state once
+            return self._on_stream()
         if state is _State.WAIT_PEER_KEY:
             if self._in.peek_length() == len(BUSY):
                 frame = self._in.read_plain("the sender's public key", exact=len(BUSY))
@@ -732,8 +739,6 @@ class ReceiverConnection(_Connection):
             self._stream = _first_pass(self._files, starts)
             self._events.append(Accepted(starts))
             self._state = _State.STREAM
-        elif state is _State.STREAM:
-            return self._on_stream()
         elif state is _State.WAIT_END:
             return self._on_end_marker()
         else:  # pragma: no cover - every other state is silent or final
@@ -811,9 +816,9 @@ class ReceiverConnection(_Connection):
     def _on_stream(self) -> bool:
         stream = self._stream
         assert stream is not None
-        if stream.per_file_hashes and stream.finished():
-            return self._on_end_marker()
-        if not stream.per_file_hashes and stream.finished():
+        if stream.per_file_hashes:
+            return self._on_file_stream(stream)
+        if stream.finished():
             limit = messages.hash_list_limit(len(self._files), self._name_bytes)
             payload = self._read_sealed("the hash list", limit)
             if payload is None:
@@ -823,35 +828,9 @@ class ReceiverConnection(_Connection):
             self._events.append(StreamHashes(hashes))
             self._state = _State.WAIT_END
             return True
-        if stream.hash_due():
-            payload = self._read_sealed("a file hash", MAX_SHORT_CONTROL_PAYLOAD)
-            if payload is None:
-                return False
-            stream.started = True
-            index = stream.span.index
-            self._events.append(FileHash(index, messages.parse_file_hash(payload, index)))
-            stream.file_hashed()
-            return True
-        if self._in.peek_length() == 0:
-            raise ProtocolError(
-                f"The sender ended the stream early: {stream.remaining} bytes are missing."
-            )
-        compressed = self._compressed
-        payload = self._read_sealed(
-            "a data message", self._data_limit(compressed), reuse=not compressed
-        )
+        payload = self._data_message(stream, stream.room())
         if payload is None:
             return False
-        stream.started = True
-        room = stream.room()
-        if self._compressed:
-            payload = framing.decompress(payload, min(room, MAX_DATA_PAYLOAD))
-        if len(payload) > room:
-            where = "the current file" if stream.per_file_hashes else "the stream"
-            raise ProtocolError(
-                f"A data message of {len(payload)} bytes runs past the end of {where} "
-                f"({room} bytes left)."
-            )
         pieces = stream.take(len(payload))
         if len(pieces) == 1:
             index, offset, _, _ = pieces[0]
@@ -861,6 +840,54 @@ class ReceiverConnection(_Connection):
             for index, offset, start, end in pieces:
                 self._events.append(FileData(index, offset, bytes(view[start:end])))
         return True
+
+    def _on_file_stream(self, stream: _Stream) -> bool:
+        """The extension's stream: each file's data messages, then its hash (two messages of
+        every file land here, so the current span is looked up once)."""
+        span = stream.span
+        if span is None:
+            return self._on_end_marker()
+        if stream.offset == span.end:  # the file's bytes are all here: its hash comes next
+            payload = self._read_sealed("a file hash", MAX_SHORT_CONTROL_PAYLOAD)
+            if payload is None:
+                return False
+            stream.started = True
+            index = span.index
+            self._events.append(FileHash(index, messages.parse_file_hash(payload, index)))
+            stream.file_hashed()
+            return True
+        payload = self._data_message(stream, span.end - stream.offset)
+        if payload is None:
+            return False
+        if n := len(payload):  # (an empty message carries nothing: no event, as in `take`)
+            self._events.append(FileData(span.index, stream.offset, payload))
+            stream.offset += n
+            stream.remaining -= n
+        return True
+
+    def _data_message(self, stream: _Stream, room: int) -> Any:
+        """The next data message, decrypted (and decompressed), at most ``room`` bytes; None
+        until it is all here."""
+        if self._in.peek_length() == 0:
+            raise ProtocolError(
+                f"The sender ended the stream early: {stream.remaining} bytes are missing."
+            )
+        compressed = self._compressed
+        payload = self._read_sealed(
+            "a data message", self._data_limit(compressed), reuse=not compressed
+        )
+        if payload is None:
+            return None
+        stream.started = True
+        if compressed:
+            payload = framing.decompress(payload, min(room, MAX_DATA_PAYLOAD))
+        if len(payload) > room:
+            where = "the current file" if stream.per_file_hashes else "the stream"
+            raise ProtocolError(
+                f"A data message of {len(payload)} bytes runs past the end of {where} "
+                f"({room} bytes left)."
+            )
+        return payload
 
     def _on_end_marker(self) -> bool:
         found = self._in.read_end_marker()

@@ -189,7 +189,8 @@ class FileWriter:
     @property
     def failed_reason(self) -> str | None:
         """Why the file failed, in words for a person (None while it has not failed)."""
-        return self.failure_reason if self.failed else None
+        reason = self.failure_reason  # (set by every failure: the lock is asked only then)
+        return reason if reason is not None and self.failed else None
 
     @property
     def retryable(self) -> bool:
