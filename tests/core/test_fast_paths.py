@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -23,7 +24,7 @@ from inlet.core import receiver as receiver_module
 from inlet.core import writer as writer_module
 from inlet.core.codes import parse_code
 from inlet.core.errors import ProtocolError, UnsafeNameError
-from inlet.core.events import FileStatus, TransferStarted
+from inlet.core.events import FileProgress, FileStatus, TransferStarted
 from inlet.core.lock import TransferLockManager
 from inlet.core.paths import DestinationResolver, resolve_destination
 from inlet.core.receive import writers as writers_module
@@ -265,6 +266,34 @@ def test_a_fresh_file_gets_its_writer_with_its_first_byte(
     assert at_start == [0]
     assert sorted(made) == sorted(str(dest / "src" / f"f{i:02d}.bin") for i in range(40))
     assert tree_hashes(dest / "src") == tree_hashes(src)
+
+
+def test_young_objects_are_collected_less_often_while_files_stream(tmp_path: Path) -> None:
+    """Each small file makes a writer, events and a lock record: while the stream runs, the
+    youngest generation is collected every 10,000 new objects instead of 700, and the
+    collector's thresholds are the caller's again afterwards."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(5):
+        (src / f"f{i}.bin").write_bytes(os.urandom(100 + i))
+    before = gc.get_threshold()
+    during: list[int] = []
+
+    def on_event(event: object) -> None:
+        if isinstance(event, FileProgress):
+            during.append(gc.get_threshold()[0])
+
+    sender = start_sender(src)
+    try:
+        receiver = receiver_module.Receiver(
+            parse_code(sender.code), tmp_path / "dest", on_event=on_event
+        )
+        result = receiver.run()
+    finally:
+        sender.stop()
+    assert result.ok, result.error
+    assert during and min(during) >= 10_000
+    assert gc.get_threshold() == before
 
 
 def test_a_stale_part_is_emptied_by_the_first_chunk(tmp_path: Path) -> None:
