@@ -470,6 +470,8 @@ def fit_component(stem: str, suffix: str) -> str:
     hash of the whole when the result would pass 255 bytes: a 251-255-byte name then still has
     a ``.part`` and a ``_1`` twin that the file system accepts."""
     whole = stem + suffix
+    if len(whole) <= MAX_COMPONENT_BYTES // 4:  # (a code point is at most 4 bytes in UTF-8)
+        return whole
     encoded = whole.encode("utf-8", "surrogatepass")
     if len(encoded) <= MAX_COMPONENT_BYTES:
         return whole

@@ -179,11 +179,22 @@ class Destination:
         folders = rel_folder.split("/") if rel_folder else []
         if not self._use_fd:
             return Folder(None, self._checked_path(folders, create), False)
-        assert self._fd is not None, "the destination is closed"
-        fd = self._fd
-        for name in folders:
-            fd = self._enter(fd, name, create)
-        return Folder(fd, None, fd != self._fd)
+        root = self._fd
+        assert root is not None, "the destination is closed"
+        fd = root
+        try:  # the common case, inline (twice per file received): every folder is there
+            for name in folders:
+                inner = os.open(name, _DIR_FLAGS, dir_fd=fd)
+                if fd != root:
+                    os.close(fd)
+                fd = inner
+        except OSError:  # missing, a symlink, a file: walked again step by step, to say which
+            if fd != root:
+                os.close(fd)
+            fd = root
+            for name in folders:
+                fd = self._enter(fd, name, create)
+        return Folder(fd, None, fd != root)
 
     def _leaf(self, rel: str, *, create: bool = False) -> tuple[Folder, str]:
         folder, _, leaf = rel.rpartition("/")
@@ -376,8 +387,9 @@ class Folder:
 
     def lstat(self, leaf: str) -> os.stat_result | None:
         """What stands at ``leaf`` (a symlink is reported, not followed); None when nothing."""
+        at = leaf if self._path is None else os.path.join(self._path, leaf)
         try:
-            return os.stat(self._at(leaf), dir_fd=self._fd, follow_symlinks=False)
+            return os.stat(at, dir_fd=self._fd, follow_symlinks=False)
         except (FileNotFoundError, NotADirectoryError, ValueError):  # ValueError: unencodable
             return None
 
@@ -475,7 +487,8 @@ class Folder:
         Otherwise FileExistsError when anything stands at ``dst``: the name is claimed with
         ``link`` (which fails if it exists) and the old name dropped; file systems without hard
         links fall back to a checked rename."""
-        fd, s, d = self._fd, self._at(src), self._at(dst)
+        fd = self._fd
+        s, d = (src, dst) if self._path is None else (self._at(src), self._at(dst))
         if replace:
             os.replace(s, d, src_dir_fd=fd, dst_dir_fd=fd)
             return
