@@ -77,12 +77,15 @@ class PendingEntries(Mapping[str, dict[str, Any]]):
         return ((n, record(e) if type(e) is int else e) for n, e in self._data.items())
 
     def encoded(self, chunk: int = 2000) -> Iterator[str]:
-        """The members of the snapshot's ``files`` object, ``chunk`` entries a piece: the same
-        text as encoding every record would give (``lockfile.encode_entries``), an untouched
-        record written from a template without being made."""
+        """The members of the snapshot's ``files`` object, at most ``chunk`` entries a piece:
+        the same text as encoding every record would give (``lockfile.encode_entries``), an
+        untouched record written from a template without being made. The pieces are counted
+        in entries, touched or not: by the end of a receive every record is made, and a
+        snapshot built whole then (56 MiB for 100,000 files) was the receive's peak."""
         member = pending_member(self._stamp)
         pieces: list[str] = []
         changed: dict[str, dict[str, Any]] = {}
+        count = 0  # entries in pieces and changed
         for name, e in self._data.items():
             if type(e) is int:
                 if changed:
@@ -91,13 +94,13 @@ class PendingEntries(Mapping[str, dict[str, Any]]):
                 pieces.append(member(name, e))
             else:
                 changed[name] = e  # type: ignore[assignment]
-                if len(changed) < chunk:
-                    continue
-                pieces.append(ENCODE(changed)[1:-1])
-                changed = {}
-            if len(pieces) >= chunk:
+            count += 1
+            if count >= chunk:
+                if changed:
+                    pieces.append(ENCODE(changed)[1:-1])
+                    changed = {}
                 yield ",".join(pieces)
-                pieces = []
+                pieces, count = [], 0
         if changed:
             pieces.append(ENCODE(changed)[1:-1])
         if pieces:

@@ -21,6 +21,7 @@ from inlet.core.lock import EMPTY_SHA256, LockSummary, TransferLockManager
 from inlet.core.paths import JOURNAL_FILENAME, LOCK_FILENAME
 from inlet.core.receive.resume import ResumeAction
 from inlet.core.store import lockstore
+from inlet.core.store.entries import PendingEntries
 
 T0 = datetime(2024, 5, 1, 12, 0, 0)
 H1 = hashlib.sha256(b"one").hexdigest()
@@ -513,6 +514,20 @@ def test_the_snapshot_reads_the_same_whichever_records_were_touched(tmp_path: Pa
     assert written.endswith(',"files":' + everything + "}")
     again = reload(tmp_path)
     assert [again.entry(n).size for n, _ in names] == [size for _, size in names]
+
+
+@pytest.mark.parametrize("touched", ["none", "every other", "all"])
+def test_the_snapshot_is_handed_out_a_few_records_at_a_time(touched: str) -> None:
+    """However many records were made (a whole receive makes every one), no piece of the
+    snapshot holds more than ``chunk`` of them: 100,000 files once built 56 MiB at a time."""
+    entries = PendingEntries([(f"f{i}", i) for i in range(23)], T0.isoformat())
+    step = {"none": 0, "every other": 2, "all": 1}[touched]
+    for i in range(0, 23, step) if step else ():
+        entries[f"f{i}"]["status"] = FileStatus.COMPLETED
+    pieces = list(entries.encoded(chunk=4))
+    assert all(len(json.loads("{" + piece + "}")) <= 4 for piece in pieces)
+    whole = json.loads("{" + ",".join(pieces) + "}")
+    assert list(whole) == list(entries) and whole == dict(entries.items())
 
 
 # --------------------------------------------------------------------------- statuses
