@@ -126,7 +126,7 @@ class ReceiveSession:
 
     def _on_metadata(self, meta: wire.Metadata) -> None:
         self.is_message = meta.is_message
-        infos = list(meta.files)  # FileInfo already (shared, not copied: 100,000 files)
+        infos = meta.files  # a tuple of FileInfo, shared (not copied) by the events below
         self.files = [IncomingFile.listed(i) for i in infos]
         self.result.files = [f.record for f in self.files]
         if self.is_message:
@@ -136,9 +136,7 @@ class ReceiveSession:
                     f"Inlet shows messages up to {MAX_MESSAGE_BYTES} bytes."
                 )
             self.conn.accept()
-            self._emit(
-                TransferStarted(files=tuple(infos), total_size=meta.total_size, is_message=True)
-            )
+            self._emit(TransferStarted(files=infos, total_size=meta.total_size, is_message=True))
             return
         if self.dest is None:
             self.result.needs_folder = True
@@ -148,7 +146,7 @@ class ReceiveSession:
             )
         # The folder is made (if need be) and held open once; nothing re-creates it later.
         self.destination = Destination(self.dest, create=True, folding=self._folding())
-        self._refuse_unsafe_names()
+        refused = self._refuse_unsafe_names()
         # One sync of the file system per group of files. The lock syncs unsynced progress
         # only past twice a group (legacy streams: every file is written long before its hash
         # arrives), so with the extension the group commit's sync is the only one, and a small
@@ -162,8 +160,10 @@ class ReceiveSession:
         )
         self.commits.clock = self.lock.sync_clock
         self.writers = Writers(self.destination, self.lock, self._overwrite_for)
-        usable = [f for f in self.files if f.refused is None]
-        plan = self.lock.prepare([(f.name, f.info.size) for f in usable], sender_ip=self._sender_ip)
+        usable = [f for f in self.files if f.refused is None] if refused else self.files
+        # name -> size, made without a pair per file, and kept by the lock as its entries
+        sizes = {f.name: f.info.size for f in usable}
+        plan = self.lock.prepare(sizes, sender_ip=self._sender_ip)
         self.lock_created = True
         # Both ends Inlet: the sender checks held prefixes against its source, so the whole
         # .part (usually more than the lock recorded before a crash) can be offered.
@@ -214,7 +214,7 @@ class ReceiveSession:
             elif writer is not None and (held := writer.verify_prefix()):
                 resumed[incoming.name] = held
         if self.options.check_space:
-            self._check_room(usable, resumed)
+            self._check_room(usable, resumed, None if refused else meta.total_size)
         self.result.resumed = bool(resumed)
         if vouched:
             self._offered = have
@@ -224,7 +224,7 @@ class ReceiveSession:
         self._link.send()  # the sender streams while the listener (the window) lists the files
         self._emit(
             TransferStarted(
-                files=tuple(f.info for f in self.files),
+                files=infos,
                 total_size=meta.total_size,
                 resumed=resumed,
                 extension=vouched,
@@ -235,11 +235,18 @@ class ReceiveSession:
             )
         )
 
-    def _check_room(self, usable: list[IncomingFile], held: dict[str, int]) -> None:
+    def _check_room(
+        self, usable: list[IncomingFile], held: dict[str, int], usable_bytes: int | None
+    ) -> None:
         """Before the sender streams: do the missing bytes fit? If not, stop, leaving the folder
-        as it was (a lock this session made is removed; an earlier one stays)."""
+        as it was (a lock this session made is removed; an earlier one stays).
+        ``usable_bytes``: the usable files' sizes added up, when known (the list's total when
+        nothing was refused: a million files need no pass then)."""
         wants = self.selection.wants
-        needed = sum(f.info.size - held.get(f.name, 0) for f in usable if wants(f))
+        if usable_bytes is not None and not self.selection.partial:
+            needed = usable_bytes - sum(held.values())
+        else:
+            needed = sum(f.info.size - held.get(f.name, 0) for f in usable if wants(f))
         try:
             check_room(self.dest, needed, self.options.statvfs)
         except NotEnoughSpaceError as err:
@@ -254,7 +261,8 @@ class ReceiveSession:
         named = self.options.name_folding
         return NameFolding.named(named) if named else None
 
-    def _refuse_unsafe_names(self) -> None:
+    def _refuse_unsafe_names(self) -> bool:
+        """Check every name against the destination; True when some file was refused."""
         assert self.destination is not None
         folding = self.destination.folding  # probed once, before any file is made
         resolver = DestinationResolver(self.destination)  # looks at each folder once
@@ -264,9 +272,10 @@ class ReceiveSession:
             if present is not None:
                 for i, (exists, has_part) in present.items():
                     self.files[i].exists, self.files[i].has_part = exists, has_part
-                return
+                return False
         del names
         checker = FileListChecker(folding)
+        refused = False
         for incoming in self.files:
             try:
                 incoming.name = name = checker.add(incoming.info.name)  # checked, normalized
@@ -278,6 +287,7 @@ class ReceiveSession:
                     name, tuple(name.split("/")), incoming.twin
                 )
             except UnsafeNameError as err:
+                refused = True
                 incoming.refuse(err.message)
                 self._emit(
                     FileStatusChanged(
@@ -286,6 +296,7 @@ class ReceiveSession:
                 )
                 continue
             incoming.record.name = incoming.name
+        return refused
 
     def _on_accepted(self, accepted: wire.Accepted) -> None:
         """Extension mode: the sender says where each file starts (it checked our prefixes)."""

@@ -10,6 +10,7 @@ The file order (the snapshot's) is the list's, whatever is made when.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from itertools import islice
 from typing import Any
 
 from ..events import FileStatus
@@ -26,8 +27,10 @@ class PendingEntries(Mapping[str, dict[str, Any]]):
 
     __slots__ = ("_data", "_stamp")
 
-    def __init__(self, pairs: list[tuple[str, int]], stamp: str) -> None:
-        self._data: dict[str, int | dict[str, Any]] = dict(pairs)
+    def __init__(self, sizes: dict[str, int], stamp: str) -> None:
+        """``sizes`` (name -> size, in the list's order) is kept, not copied: its values turn
+        into records as the files change."""
+        self._data: dict[str, int | dict[str, Any]] = sizes  # type: ignore[assignment]
         self._stamp = stamp
 
     def _record(self, size: int) -> dict[str, Any]:
@@ -83,25 +86,22 @@ class PendingEntries(Mapping[str, dict[str, Any]]):
         in entries, touched or not: by the end of a receive every record is made, and a
         snapshot built whole then (56 MiB for 100,000 files) was the receive's peak."""
         member = pending_member(self._stamp)
-        pieces: list[str] = []
-        changed: dict[str, dict[str, Any]] = {}
-        count = 0  # entries in pieces and changed
-        for name, e in self._data.items():
-            if type(e) is int:
-                if changed:
-                    pieces.append(ENCODE(changed)[1:-1])
-                    changed = {}
-                pieces.append(member(name, e))
-            else:
-                changed[name] = e  # type: ignore[assignment]
-            count += 1
-            if count >= chunk:
-                if changed:
-                    pieces.append(ENCODE(changed)[1:-1])
-                    changed = {}
-                yield ",".join(pieces)
-                pieces, count = [], 0
-        if changed:
-            pieces.append(ENCODE(changed)[1:-1])
-        if pieces:
+        names, values = iter(self._data), iter(self._data.values())
+        while group := list(islice(values, chunk)):
+            keys = list(islice(names, len(group)))
+            if dict not in set(map(type, group)):  # nothing changed in this run: one template
+                yield ",".join(map(member, keys, group))  # type: ignore[arg-type]
+                continue
+            pieces: list[str] = []
+            changed: dict[str, dict[str, Any]] = {}
+            for name, e in zip(keys, group, strict=True):
+                if type(e) is int:
+                    if changed:
+                        pieces.append(ENCODE(changed)[1:-1])
+                        changed = {}
+                    pieces.append(member(name, e))
+                else:
+                    changed[name] = e
+            if changed:
+                pieces.append(ENCODE(changed)[1:-1])
             yield ",".join(pieces)

@@ -138,6 +138,8 @@ def test_create_refuses_duplicates_and_negative_sizes(tmp_path: Path) -> None:
     for size in (-1, 1.5, True, "3"):
         with pytest.raises(ValueError, match="0 or more"):
             manager(tmp_path).create([("a", size)], "ip")
+        with pytest.raises(ValueError, match="0 or more"):  # a dict of sizes, as the receiver's
+            manager(tmp_path).create({"b": 2, "a": size}, "ip")
 
 
 def test_journal_replay_restores_every_change(tmp_path: Path) -> None:
@@ -520,7 +522,7 @@ def test_the_snapshot_reads_the_same_whichever_records_were_touched(tmp_path: Pa
 def test_the_snapshot_is_handed_out_a_few_records_at_a_time(touched: str) -> None:
     """However many records were made (a whole receive makes every one), no piece of the
     snapshot holds more than ``chunk`` of them: 100,000 files once built 56 MiB at a time."""
-    entries = PendingEntries([(f"f{i}", i) for i in range(23)], T0.isoformat())
+    entries = PendingEntries({f"f{i}": i for i in range(23)}, T0.isoformat())
     step = {"none": 0, "every other": 2, "all": 1}[touched]
     for i in range(0, 23, step) if step else ():
         entries[f"f{i}"]["status"] = FileStatus.COMPLETED
