@@ -35,7 +35,7 @@ from .events import (
     TransferFinished,
 )
 from .paths import LOCK_FILENAME
-from .receive.incoming import ReceivedFile
+from .receive.incoming import IncomingFile
 from .receive.session import ReceiveSession
 
 RECV_BUFFER = 1 << 20  # the most read from the socket at once (straight into the wire's buffer)
@@ -80,7 +80,7 @@ class TransferResult:
 
     ok: bool = False
     error: str | None = None
-    files: list[ReceivedFile] = field(default_factory=list)
+    files: list[IncomingFile] = field(default_factory=list)
     bytes_on_wire: int = 0
     bytes_written: int = 0
     bytes_reused: int = 0

@@ -1,9 +1,10 @@
 """`IncomingFile`: one file of a transfer, from the file list to its outcome.
 
 The receiver's session decides *when* a file changes (a chunk arrived, its hash matched, the
-sender vouched for a prefix); the file's outcome changes only through the methods here, so the
-``--json`` row (`ReceivedFile`) is one projection of it and never assigned piecemeal. Its disk
-side is its `FileWriter` (the lock entry and the status events follow from the writer).
+sender vouched for a prefix); the file's outcome changes only through the methods here, and the
+``--json`` row is the file itself (`to_json`): one object per file, as a million-file list
+made a record and a row each (208 bytes a file). Its disk side is its `FileWriter` (the lock
+entry and the status events follow from the writer).
 """
 
 from __future__ import annotations
@@ -21,33 +22,16 @@ _PENDING, _FAILED, _COMPLETED = (
 
 
 @dataclass(slots=True)
-class ReceivedFile:
-    """The outcome for one file, as ``--json`` reports it."""
-
-    name: str
-    size: int
-    status: str = _PENDING
-    path: str | None = None
-    sha256: str | None = None
-    reason: str | None = None
-
-    def to_json(self) -> dict:
-        return {
-            "name": self.name,
-            "path": self.path,
-            "size": self.size,
-            "sha256": self.sha256,
-            "status": self.status,
-        }
-
-
-@dataclass(slots=True)
 class IncomingFile:
-    """The receiver's view of one file of the stream."""
+    """The receiver's view of one file of the stream, and its outcome as ``--json`` reports it
+    (``name``, ``size``, ``status``, ``path``, ``sha256``, ``reason``)."""
 
     info: FileInfo
     name: str  # normalized (the lock key)
-    record: ReceivedFile
+    status: str = _PENDING  # a FileStatus value, as --json spells it
+    path: str | None = None  # where it landed
+    sha256: str | None = None
+    reason: str | None = None  # why it failed
     writer: FileWriter | None = None
     #: where it lands relative to the destination, when that is not ``name`` (a name the folder
     #: considers the same as an earlier file's: kept apart as ``name_1.ext`` from the start)
@@ -65,7 +49,20 @@ class IncomingFile:
 
     @classmethod
     def listed(cls, info: FileInfo) -> IncomingFile:
-        return cls(info, info.name, ReceivedFile(info.name, info.size))  # (positional: faster)
+        return cls(info, info.name)  # (positional: faster)
+
+    @property
+    def size(self) -> int:
+        return self.info.size
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "path": self.path,
+            "size": self.info.size,
+            "sha256": self.sha256,
+            "status": self.status,
+        }
 
     @property
     def lands_at(self) -> str:
@@ -74,11 +71,11 @@ class IncomingFile:
 
     @property
     def succeeded(self) -> bool:
-        return self.record.status == _COMPLETED
+        return self.status == _COMPLETED
 
     @property
     def failed(self) -> bool:
-        return self.record.status == _FAILED
+        return self.status == _FAILED
 
     # -- outcomes -------------------------------------------------------------------------------
 
@@ -130,5 +127,4 @@ class IncomingFile:
         sha256: str | None = None,
         path: str | None = None,
     ) -> None:
-        record = self.record
-        record.status, record.reason, record.sha256, record.path = status, reason, sha256, path
+        self.status, self.reason, self.sha256, self.path = status, reason, sha256, path

@@ -9,13 +9,13 @@ from __future__ import annotations
 from ..errors import IntegrityError
 from ..peertext import safe_text
 from ..progress import plural
-from .incoming import IncomingFile, ReceivedFile
+from .incoming import IncomingFile
 
 
-def failure_sentence(files: list[IncomingFile], failed: list[ReceivedFile], attempts: int) -> str:
-    """Why ``failed`` (records of ``files``) did not land, after ``attempts`` passes: refused
+def failure_sentence(files: list[IncomingFile], failed: list[IncomingFile], attempts: int) -> str:
+    """Why ``failed`` (some of ``files``) did not land, after ``attempts`` passes: refused
     names, files that failed verification, and files that could not be written."""
-    refused = [inc.record for inc in files if inc.refused]
+    refused = [inc for inc in files if inc.refused]
     hash_failed = [f for f in failed if f.reason == "hash mismatch"]
     other = [f for f in failed if f not in refused and f not in hash_failed]
     sentences = []
@@ -49,7 +49,7 @@ def shown(name: str, limit: int = 80) -> str:
     return safe_text(name, limit)
 
 
-def listed(records: list[ReceivedFile], reasons: bool = False, limit: int = 3) -> str:
+def listed(records: list[IncomingFile], reasons: bool = False, limit: int = 3) -> str:
     """The first ``limit`` names (with their reasons), then how many more."""
     names = [
         f"{shown(r.name)} ({safe_text(r.reason)})" if reasons and r.reason else shown(r.name)

@@ -128,7 +128,7 @@ class ReceiveSession:
         self.is_message = meta.is_message
         infos = meta.files  # a tuple of FileInfo, shared (not copied) by the events below
         self.files = [IncomingFile.listed(i) for i in infos]
-        self.result.files = [f.record for f in self.files]
+        self.result.files = self.files  # each file is its own --json row
         if self.is_message:
             if meta.total_size > MAX_MESSAGE_BYTES:
                 raise ProtocolError(
@@ -294,8 +294,6 @@ class ReceiveSession:
                         incoming.info.name, FileStatus.FAILED, reason=f"refused: {err.message}"
                     )
                 )
-                continue
-            incoming.record.name = incoming.name
         return refused
 
     def _on_accepted(self, accepted: wire.Accepted) -> None:
@@ -370,11 +368,10 @@ class ReceiveSession:
             self.commits.commit()  # files verified before a big one do not wait for its end
 
     def _verify(self, incoming: IncomingFile, sha256: str) -> None:
-        record = incoming.record
         if incoming.refused:
             return
         if incoming.already_done:
-            if sha256.lower() != record.sha256:
+            if sha256.lower() != incoming.sha256:
                 self._not_already_here(incoming)
             return
         if self.is_message:
@@ -471,7 +468,7 @@ class ReceiveSession:
         if self.lock is not None:
             self.lock.flush()
         asked = self.selection.asked(self.files)
-        failed = [f.record for f in asked if f.record.status != FileStatus.COMPLETED.value]
+        failed = [f for f in asked if f.status != FileStatus.COMPLETED.value]
         result.ok = not failed
         if result.ok:
             self.conn.complete(f"Received {plural(len(asked), 'file')}.", time.time())

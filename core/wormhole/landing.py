@@ -211,7 +211,8 @@ class Landing:
             self._failed(incoming, FileStatus.IN_PROGRESS if started else FileStatus.PENDING)
             return
         if size is None:  # an entry whose size only its data descriptor stated
-            writer.size = incoming.record.size = held
+            writer.size = held
+            incoming.info = incoming.info._replace(size=held)
         writer.set_overwrite(self._overwrite_for(incoming.name))
         previous = FileStatus.IN_PROGRESS if started else FileStatus.PENDING
         if not writer.verify(writer.get_hash()):

@@ -33,7 +33,7 @@ from ..errors import DiskFullError, InletError, PeerGoneError, WrongTokenError
 from ..events import TransferFinished
 from ..peertext import safe_text
 from ..progress import format_size, plural
-from ..receive.incoming import ReceivedFile
+from ..receive.incoming import IncomingFile
 from ..store.destination import Destination
 from . import reactor as loop
 from .landing import Landing, TransferStopped
@@ -84,7 +84,7 @@ class WormholeResult:
 
     ok: bool = False
     error: str | None = None
-    files: list[ReceivedFile] | None = None
+    files: list[IncomingFile] | None = None
     bytes_on_wire: int = 0
     bytes_written: int = 0
     seconds: float = 0.0
@@ -210,7 +210,7 @@ class WormholeReceiver:
             try:
                 landing.receive(self._inbox.chunks(hasher))
             finally:
-                result.files = [f.record for f in landing.files]
+                result.files = landing.files
                 result.bytes_on_wire = landing.stream_bytes
                 result.bytes_written = landing.landed_bytes
         failed = [f for f in result.files if f.status != "completed"]

@@ -14,7 +14,8 @@ from inlet.core.cli import main
 from inlet.core.codes import TransferCode
 from inlet.core.events import FileInfo, FileProgress, FileStatus, FileStatusChanged, TransferStarted
 from inlet.core.progress import TerminalProgress, format_duration, format_size
-from inlet.core.receiver import ReceivedFile, Receiver, ReceiverOptions, TransferResult
+from inlet.core.receive.incoming import IncomingFile
+from inlet.core.receiver import Receiver, ReceiverOptions, TransferResult
 
 from ..helpers import INLET
 
@@ -138,10 +139,9 @@ def test_window_without_a_screen_says_what_to_do(monkeypatch, capsys):
 def test_json_report_in_pieces_is_the_one_shot_text(count: int) -> None:
     """``--json`` is written in pieces (100,000 files made it the largest memory peak); the
     text must stay exactly what one ``json.dumps`` gives, whatever the message says."""
-    files = [
-        ReceivedFile(f'd/\u00e9"{i}.bin', i, FileStatus.COMPLETED.value, f"/x/{i}", "ab" * 32)
-        for i in range(count)
-    ]
+    files = [IncomingFile.listed(FileInfo(f'd/\u00e9"{i}.bin', i)) for i in range(count)]
+    for i, file in enumerate(files):
+        file.named("ab" * 32, f"/x/{i}")
     result = TransferResult(
         ok=bool(count % 2),
         files=files,

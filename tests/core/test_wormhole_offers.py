@@ -48,7 +48,7 @@ def land(tmp_path, data: bytes, offer: Offer):
         try:
             landing.receive(chunked(data))
         finally:
-            files = {f.info.name: f.record for f in landing.files}
+            files = {f.info.name: f for f in landing.files}
     return files, events
 
 
