@@ -290,3 +290,21 @@ def test_a_receiver_sent_a_junk_file_list_says_so_at_a_small_cost(tmp_path: Path
     # What arrives costs twice its size (the frame, its plaintext); the parse adds little.
     # json.loads built 11 million dicts first: about 900 MiB for these 32 MiB.
     assert peak - baseline <= RATIO * len(junk), f"{(peak - baseline) / MiB:.0f} MiB"
+
+
+@pytest.mark.parametrize("starts", ["legacy", "from 0", "some skipped"])
+def test_a_pass_of_the_stream_keeps_nothing_per_file(starts: str) -> None:
+    """The stream's spans are made as they are reached: a million-file list once kept an object
+    per file (~90 MiB) from READY to its last byte, beside the list itself."""
+    files = _file_list(100_000)
+    given = {
+        "legacy": None,
+        "from 0": [0] * len(files),
+        "some skipped": [None if i % 2 else 0 for i in range(len(files))],
+    }[starts]
+    kept = [i for i, start in enumerate(given or files) if start is not None]
+    peak, stream = _traced_peak(lambda: wire._first_pass(files, given))
+    # nothing per file, but a column of indices and one of starts when files are skipped
+    assert peak < 24 * (len(files) - len(kept)) + 65536
+    assert isinstance(stream, wire._Stream)
+    assert stream.remaining == sum(files[i].size for i in kept)
