@@ -21,8 +21,6 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from spake2 import SPAKE2_A, SPAKE2_B
-from spake2.spake2 import SPAKEError
 
 from .errors import ProtocolError
 
@@ -58,6 +56,10 @@ class PakeHandshake:
     def __init__(
         self, token: str, *, sender: bool, entropy: Callable[[int], bytes] | None = None
     ) -> None:
+        # spake2 builds its group tables when imported (tens of ms): only a PAKE code pays it,
+        # not a receive from an ftransfer-compatible token
+        from spake2 import SPAKE2_A, SPAKE2_B
+
         side = SPAKE2_A if sender else SPAKE2_B
         self._spake = side(
             password(token), idA=ID_SENDER, idB=ID_RECEIVER, entropy_f=entropy or os.urandom
@@ -74,6 +76,8 @@ class PakeHandshake:
             raise ProtocolError(
                 f"A SPAKE2 message is {MESSAGE_SIZE} bytes, not {len(peer_message)}."
             )
+        from spake2.spake2 import SPAKEError
+
         try:
             shared = self._spake.finish(peer_message)
         except (SPAKEError, ValueError) as err:

@@ -51,3 +51,20 @@ def test_importing_every_core_module_loads_no_window_and_no_qt():
     report = json.loads(done.stdout)
     assert "inlet.core.cli" in report["imported"] and "inlet.core.receiver" in report["imported"]
     assert [name for name in report["loaded"] if _forbidden(name)] == []
+
+
+@pytest.mark.timeout(60)
+def test_the_receive_path_imports_only_what_a_plain_receive_needs():
+    """Start-up is part of every small transfer's time: the wormhole (Twisted), the nearby
+    browser (zeroconf), compression (blosc) and SPAKE2's group tables load when a receive
+    needs them, not with the receiver."""
+    script = (
+        "import json, sys\n"
+        "import inlet.core.cli, inlet.core.receiver\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=50, check=True
+    )
+    loaded = {name.split(".")[0] for name in json.loads(done.stdout)}
+    assert loaded & {"twisted", "wormhole", "zeroconf", "blosc", "spake2", "PySide6"} == set()
