@@ -49,12 +49,10 @@ from .peertext import safe_text
 from .progress import format_size
 from .store.destination import Destination, EscapeError, NotRegularFileError, SharedFileError
 from .store.lockfile import file_proof
-from .store.partfile import PartChanged, PartFile
+from .store.partfile import PartChanged, PartFile, prefix_hash, prefix_hashes
 
 if TYPE_CHECKING:
     from .lock import TransferLockManager
-
-READ_CHUNK = 1 << 20
 
 
 class FileWriter:
@@ -291,14 +289,9 @@ class FileWriter:
             held = os.fstat(fd).st_size
             if held < want:
                 return self._start_fresh(f"the .part holds {held} bytes, {want} were recorded")
-            hasher = hashlib.sha256()
-            left = want
-            while left:
-                block = os.read(fd, min(READ_CHUNK, left))
-                if not block:
-                    return self._start_fresh("the .part shrank while it was checked")
-                hasher.update(block)
-                left -= len(block)
+            hasher = prefix_hash(fd, want)
+            if hasher is None:
+                return self._start_fresh("the .part shrank while it was checked")
             if hasher.hexdigest() != expected:
                 return self._start_fresh(
                     f"the first {want} bytes held do not match the recorded hash"
@@ -339,21 +332,7 @@ class FileWriter:
         if fd is not None:
             try:
                 held = min(os.fstat(fd).st_size, self.size)
-                hasher = hashlib.sha256()
-                done = 0
-                while done < held:
-                    step = held - done
-                    if 0 < recorded - done < step:
-                        step = recorded - done  # stop at the checkpoint to keep its hash
-                    block = os.read(fd, min(READ_CHUNK, step))
-                    if not block:
-                        break
-                    hasher.update(block)
-                    done += len(block)
-                    if done == recorded:
-                        self._candidates[done] = hasher.copy()
-                if done:
-                    self._candidates[done] = hasher
+                self._candidates = prefix_hashes(fd, held, recorded)
             except OSError as err:
                 self._candidates.clear()
                 self._log(f"its .part could not be read ({err.strerror or err}); starting fresh")

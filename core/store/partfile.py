@@ -4,13 +4,15 @@ The bytes of a file stay in its ``.part`` until they are verified; then the ``.p
 the file. Everything here goes through the folder's `Destination` (nothing followed), and the
 ``.part`` is always the same file: created exclusively, or taken over from an earlier session
 only as a regular file with one link, and recognised by its identity (device, inode) each
-time it is opened again. No status, no hash, no lock: the `FileWriter` decides what the bytes
-mean and turns the errors raised here into a reason for the file.
+time it is opened again. It hashes a held prefix when asked (`prefix_hash`, `prefix_hashes`,
+for a resume) but keeps no status, no hash and no lock: the `FileWriter` decides what the
+bytes mean and turns the errors raised here into a reason for the file.
 """
 
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 from collections.abc import Callable
@@ -18,6 +20,44 @@ from collections.abc import Callable
 from ..errors import is_disk_full
 from ..paths import part_name, suffixed_name
 from .destination import Destination, Folder, SharedFileError
+
+READ_CHUNK = 1 << 20
+
+
+def prefix_hash(fd: int, length: int) -> hashlib._Hash | None:
+    """SHA-256 of the first ``length`` bytes read from ``fd`` (opened at its start); None when
+    the file ends before (it shrank while it was read)."""
+    hasher = hashlib.sha256()
+    left = length
+    while left:
+        block = os.read(fd, min(READ_CHUNK, left))
+        if not block:
+            return None
+        hasher.update(block)
+        left -= len(block)
+    return hasher
+
+
+def prefix_hashes(fd: int, limit: int, checkpoint: int) -> dict[int, hashlib._Hash]:
+    """SHA-256 of what ``fd`` holds up to ``limit`` bytes, and of its first ``checkpoint``
+    bytes on the way, in one read: ``{length: hash}`` (empty when it holds nothing)."""
+    hashes: dict[int, hashlib._Hash] = {}
+    hasher = hashlib.sha256()
+    done = 0
+    while done < limit:
+        step = limit - done
+        if 0 < checkpoint - done < step:
+            step = checkpoint - done  # stop at the checkpoint to keep its hash
+        block = os.read(fd, min(READ_CHUNK, step))
+        if not block:
+            break
+        hasher.update(block)
+        done += len(block)
+        if done == checkpoint:
+            hashes[done] = hasher.copy()
+    if done:
+        hashes[done] = hasher
+    return hashes
 
 
 class PartChanged(Exception):

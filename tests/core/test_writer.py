@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from inlet.core import writer as writer_module
 from inlet.core.errors import DiskFullError
 from inlet.core.events import FileStatus, FileStatusChanged
 from inlet.core.lock import EMPTY_SHA256, TransferLockManager
 from inlet.core.paths import LOCK_FILENAME, WARNINGS_LOG
+from inlet.core.store import partfile as partfile_module
 from inlet.core.store.destination import Folder
 from inlet.core.writer import FileWriter
 
@@ -503,7 +503,7 @@ def test_prefix_check_reads_in_chunks(tmp_path: Path, monkeypatch: pytest.Monkey
     size = 8 * 1024 * 1024
     data = content(size)
     (tmp_path / "big.part").write_bytes(data)
-    monkeypatch.setattr(writer_module, "READ_CHUNK", 64 * 1024)
+    monkeypatch.setattr(partfile_module, "READ_CHUNK", 64 * 1024)
     w = FileWriter(tmp_path / "big", size, 0)
     w.open_for_writing(resume_bytes=size, prefix_sha256=sha(data))
     del data
