@@ -148,7 +148,7 @@ class FileRow:
             and self.final_path
             and Path(self.final_path).name != (self.name.rsplit("/", 1)[-1])
         ):
-            return f"Done, saved as {Path(self.final_path).name}"
+            return f"Saved as {Path(self.final_path).name}"  # done: the name first, a cut keeps it
         if state == RowState.WAITING and self.conflict:
             return "Waiting (exists)"
         if state == RowState.INTERRUPTED:

@@ -149,7 +149,7 @@ def test_overwrite_toggle_off_keeps_both(qtbot, window, senders, tmp_path):
     assert finished.ok, finished.error
     assert (dest / "share" / "z_notes.txt").read_bytes() == b"my old notes\n"
     assert (dest / "share" / "z_notes_1.txt").read_bytes() == new
-    assert statuses(window)["share/z_notes.txt"] == "Done, saved as z_notes_1.txt"
+    assert statuses(window)["share/z_notes.txt"] == "Saved as z_notes_1.txt"
 
 
 @pytest.mark.timeout(180)

@@ -89,7 +89,7 @@ def test_done_under_another_name_says_so(model):
             )
         )
     )
-    assert text(model, 2, Column.STATUS) == "Done, saved as todo_1.txt"
+    assert text(model, 2, Column.STATUS) == "Saved as todo_1.txt"
     # decided: the toggle gives way to what happened
     overwrite = model.index(2, Column.OVERWRITE)
     assert model.data(overwrite) == "Kept both"
