@@ -14,7 +14,7 @@ from itertools import islice
 from typing import Any
 
 from ..events import FileStatus
-from .lockfile import ENCODE, pending_member
+from .lockfile import ENCODE, SNAPSHOT_CHUNK, pending_member
 
 
 class PendingEntries(Mapping[str, dict[str, Any]]):
@@ -79,7 +79,7 @@ class PendingEntries(Mapping[str, dict[str, Any]]):
         record = self._record
         return ((n, record(e) if type(e) is int else e) for n, e in self._data.items())
 
-    def encoded(self, chunk: int = 2000) -> Iterator[str]:
+    def encoded(self, chunk: int = SNAPSHOT_CHUNK) -> Iterator[str]:
         """The members of the snapshot's ``files`` object, at most ``chunk`` entries a piece:
         the same text as encoding every record would give (``lockfile.encode_entries``), an
         untouched record written from a template without being made. The pieces are counted
