@@ -326,12 +326,14 @@ def _refuse_entries(
 
 
 #: Up to this many entries in the usual spelling, each followed by ``, ``: read as one run.
-_RUN = 256
+_RUN = 128
 _EXACT_ENTRY = (
     rb'\{"filename": "[^"\\\x00-\x1f]{0,%d}", "size": (?:0|[1-9][0-9]{0,15}), '
     rb'"offset": (?:0|[1-9][0-9]{0,15})\}, ' % MAX_STRING_BYTES
 )
-_EXACT_RUN = re.compile(rb"(?:" + _EXACT_ENTRY + rb"){1,%d}+" % _RUN)
+# A plain bounded repeat: Python 3.11.2's re matched the possessive ``{1,n}+`` of this group
+# wrongly (each file got the next one's offset).
+_EXACT_RUN = re.compile(rb"(?:" + _EXACT_ENTRY + rb"){1,%d}" % _RUN)
 _HEAD, _SIZE, _OFFSET, _TAIL = '{"filename": "', '", "size": ', ', "offset": ', "}, "
 _ENTRY_TEXT = len(_HEAD + _SIZE + _OFFSET + _TAIL)  # bytes of an entry that are not its values
 
