@@ -4,6 +4,12 @@ A batch from 10,000 small files can hold tens of thousands of events; applied at
 freeze the window for a few hundred milliseconds. `BatchDrain` applies at most ``SLICE`` events
 (or byte counts) at a time and looks at the clock between slices; past ``BUDGET`` it lets the
 event loop paint and handle input before it goes on.
+
+Applying and announcing are apart: slices are *staged* into the model, which is published (its
+``dataChanged``, so a repaint of the visible rows) when the backlog is empty, or at most every
+``PUBLISH_INTERVAL`` while it drains. A repaint per turn made painting the window's largest cost
+while files stream: a slower turn meant more turns per batch, so more repaints, so slower turns
+(`bench/window.py`).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from .qtcompat import emit
 
 BUDGET = 0.012  # seconds of model updates per turn of the event loop
 SLICE = 250  # events (or byte counts) applied between two looks at the clock
+PUBLISH_INTERVAL = 0.1  # seconds between two announcements while a backlog drains
 
 
 class _Queued:
@@ -46,16 +53,24 @@ class _Queued:
 
 
 class BatchDrain(QObject):
-    """A backlog of batches applied through ``apply`` a slice at a time."""
+    """A backlog of batches staged through ``stage`` a slice at a time and announced through
+    ``publish``."""
 
-    #: one turn's slices were applied (the status bar follows)
+    #: the staged slices were published (the status bar follows)
     applied = Signal()
     #: the backlog is empty again
     drained = Signal()
 
-    def __init__(self, apply: Callable[[UpdateBatch], None], parent: QObject | None = None):
+    def __init__(
+        self,
+        stage: Callable[[UpdateBatch], None],
+        publish: Callable[[], None],
+        parent: QObject | None = None,
+    ):
         super().__init__(parent)
-        self._apply = apply
+        self._stage = stage
+        self._publish = publish
+        self._published = 0.0  # perf_counter of the last publish
         self._backlog: deque[_Queued] = deque()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -78,8 +93,12 @@ class BatchDrain(QObject):
             if piece is None:
                 self._backlog.popleft()
             else:
-                self._apply(piece)
-        emit(self.applied)
+                self._stage(piece)
+        now = time.perf_counter()
+        if not self._backlog or now - self._published >= PUBLISH_INTERVAL:
+            self._published = now
+            self._publish()
+            emit(self.applied)
         if self._backlog:
             self._timer.start()
         else:

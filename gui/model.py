@@ -311,6 +311,9 @@ class TransferModel(QAbstractTableModel):
         self._done = self._failed = self._held = self._size = 0
         self._expected = 0  # the transfer's size as its start said (rows may still come)
         self._expected_files = 0  # and its number of files
+        #: rows changed by `stage` and not yet announced; `publish` turns them into signals
+        self._dirty: set[int] = set()
+        self._counts_dirty = False
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -601,6 +604,7 @@ class TransferModel(QAbstractTableModel):
 
     def _swap(self, rowset: RowSet) -> None:
         self._expected = self._expected_files = 0
+        self._dirty.clear()  # the reset repaints every row
         self.beginResetModel()
         self._rows, self._index, self.is_message = rowset.rows, rowset.index, rowset.is_message
         self._recount()
@@ -608,23 +612,37 @@ class TransferModel(QAbstractTableModel):
         emit(self.countsChanged)
 
     def apply(self, batch: UpdateBatch) -> None:
-        """Apply a worker batch: events in order, then the latest byte counts."""
-        changed: set[int] = set()
-        counts_moved = False
+        """Apply a worker batch and announce it at once (`stage`, then `publish`)."""
+        self.stage(batch)
+        self.publish()
+
+    def stage(self, batch: UpdateBatch) -> None:
+        """Apply a worker batch, events in order, then the latest byte counts, without telling
+        the view: every announcement repaints the visible rows, so the window's drain stages
+        many slices and publishes a few times a second (see `BatchDrain`)."""
+        changed = self._dirty
         for event in batch.events:
             if isinstance(event, FileProgress):
                 i = self._apply_progress(event.name, event.held)
             else:
                 i = self._apply_status(event)
-                counts_moved = counts_moved or i is not None
+                self._counts_dirty = self._counts_dirty or i is not None
             if i is not None:
                 changed.add(i)
         for name, held in batch.progress.items():
             i = self._apply_progress(name, held)
             if i is not None:
                 changed.add(i)
+
+    def publish(self) -> None:
+        """Announce what `stage` changed since the last time: ``dataChanged`` spans, then the
+        counts."""
+        changed, self._dirty = self._dirty, set()
+        if len(self._rows) <= max(changed, default=-1):  # rows went away meanwhile
+            changed = {i for i in changed if i < len(self._rows)}
         self._changed(changed, Column.PROGRESS, Column.ACTION)
-        if counts_moved:
+        if self._counts_dirty:
+            self._counts_dirty = False
             emit(self.countsChanged)
 
     def _apply_progress(self, name: str, held: int) -> int | None:

@@ -7,6 +7,8 @@ view's width, so at 640 px the name keeps most of the room and nothing scrolls o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
@@ -86,6 +88,30 @@ class _Table(QTableView):
             return
         self.preferred[Column(column)] = new
         self.widthsChanged.emit()
+
+    def dataChanged(
+        self,
+        top_left: QModelIndex,
+        bottom_right: QModelIndex,
+        roles: Sequence[int] = (),
+    ) -> None:
+        """Pass on only the part of a changed span that is on screen: for a span of rows out of
+        sight Qt repaints the whole viewport, and while 100,000 files stream almost every span
+        is out of sight (rows scrolled to later are painted from the model then)."""
+        first, last = self.rowAt(0), self.rowAt(self.viewport().height() - 1)
+        if first < 0 or not top_left.isValid() or not bottom_right.isValid():
+            super().dataChanged(top_left, bottom_right, roles)
+            return
+        if last < 0:  # the rows end above the viewport's bottom
+            last = self.model().rowCount() - 1
+        top, bottom = max(top_left.row(), first), min(bottom_right.row(), last)
+        if top > bottom:
+            return
+        if top != top_left.row():
+            top_left = top_left.siblingAtRow(top)
+        if bottom != bottom_right.row():
+            bottom_right = bottom_right.siblingAtRow(bottom)
+        super().dataChanged(top_left, bottom_right, roles)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space and not event.modifiers():

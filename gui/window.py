@@ -183,7 +183,9 @@ class MainWindow(QMainWindow):
         for first, second in itertools.pairwise(order):
             self.setTabOrder(first, second)
 
-        self.drain = BatchDrain(lambda batch: self.model.apply(batch), self)
+        self.drain = BatchDrain(
+            lambda batch: self.model.stage(batch), lambda: self.model.publish(), self
+        )
         self._pending_finish: TransferFinished | None = None
         self._status_timer = QTimer(self)
         self._status_timer.setSingleShot(True)

@@ -13,10 +13,14 @@ import threading
 import time
 
 import pytest
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication
 
 from inlet.core.events import FileProgress, FileStatus, FileStatusChanged, TransferFinished
+from inlet.gui.coalesce import UpdateBatch
 from inlet.gui.drain import SLICE
-from inlet.gui.model import RowSet
+from inlet.gui.model import RowSet, TransferModel
+from inlet.gui.transfer_view import TransferView
 from inlet.gui.window import MainWindow
 
 from .conftest import ReceiverFactory, ScriptedReceiver, started
@@ -49,12 +53,12 @@ class GuiWork:
         self.starts: list[bool] = []
         self.built_in: list[str] = []
         model = window.model
-        apply, start, build = model.apply, model.start, RowSet.for_transfer
+        stage, start, build = model.stage, model.start, RowSet.for_transfer
 
-        def counted_apply(batch) -> None:
+        def counted_stage(batch) -> None:
             assert threading.current_thread() is threading.main_thread()
             self.slices.append(len(batch.events) + len(batch.progress))
-            apply(batch)
+            stage(batch)
 
         def counted_start(event, rowset=None) -> None:
             self.starts.append(rowset is not None)
@@ -64,7 +68,7 @@ class GuiWork:
             self.built_in.append(threading.current_thread().name)
             return build(event)
 
-        monkeypatch.setattr(model, "apply", counted_apply)
+        monkeypatch.setattr(model, "stage", counted_stage)
         monkeypatch.setattr(model, "start", counted_start)
         monkeypatch.setattr(RowSet, "for_transfer", recorded_build)
 
@@ -95,3 +99,66 @@ def test_ten_thousand_files_reach_the_rows_in_bounded_slices(
     assert window.summary_label.text().startswith(f"{COUNT:,} of {COUNT:,} files")
     work.check()
     assert sum(work.slices) >= 2 * COUNT  # every status change reached the rows
+
+
+class ViewportPaints(QObject):
+    """Counts the paint events of the table's viewport."""
+
+    def __init__(self, viewport) -> None:
+        super().__init__()
+        self.count = 0
+        viewport.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+    def settle(self) -> None:
+        """Let what is pending paint (the reset, the scroll bar it brought) until a few turns of
+        the event loop paint nothing, then count from zero."""
+        quiet = 0
+        for _ in range(200):
+            before = self.count
+            QApplication.processEvents()
+            quiet = quiet + 1 if self.count == before else 0
+            if quiet == 5:
+                break
+        assert quiet == 5, "the view never stopped painting"
+        self.count = 0
+
+
+@pytest.mark.timeout(60)
+def test_rows_changing_out_of_sight_do_not_repaint_the_rows_in_sight(qtbot):
+    """Qt repaints the whole viewport for a changed span of rows out of sight; while 100,000
+    files stream nearly every span is, and repainting what did not change was most of the GUI
+    thread's time (bench/window.py)."""
+    model = TransferModel()
+    view = TransferView(model)
+    qtbot.addWidget(view)
+    view.resize(900, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    files = [(f"f{i:05}.bin", 1000) for i in range(2000)]
+    model.start(started(*files))
+    table = view.table
+    qtbot.waitUntil(lambda: table.rowAt(0) == 0)
+    last_seen = table.rowAt(table.viewport().height() - 1)
+    assert 0 < last_seen < 1000
+    paints = ViewportPaints(table.viewport())
+    paints.settle()
+
+    def receive(first: int, last: int) -> None:
+        model.apply(UpdateBatch(progress={name: 500 for name, _ in files[first : last + 1]}))
+
+    receive(1500, 1600)  # out of sight
+    QApplication.processEvents()
+    QApplication.processEvents()
+    assert paints.count == 0
+    receive(last_seen - 1, 1700)  # a span that reaches into sight is painted
+    qtbot.waitUntil(lambda: paints.count > 0)
+    assert model.row(1600).held == 500  # the rows out of sight changed all the same
+    table.scrollTo(model.index(1600, 0))
+    qtbot.waitUntil(lambda: table.rowAt(0) > 1000)
+    cell = table.visualRect(model.index(1600, 0))
+    assert cell.isValid() and table.viewport().rect().intersects(cell)
