@@ -276,7 +276,7 @@ def _send(args: argparse.Namespace) -> int:
 def _send_through_wormhole(args: argparse.Namespace, sender) -> int:
     """``inlet send --wormhole``: a wormhole code per connection, Inlet's protocol through it."""
     from .tunnel import TunnelOptions, send_through_wormhole
-    from .wormhole.receiver import MAILBOX_ENV, PUBLIC_MAILBOX, PUBLIC_RELAY, RELAY_ENV
+    from .wormhole.servers import mailbox_url, relay_hint
 
     if args.no_ext or not sender.pake:
         raise InletError(
@@ -285,8 +285,8 @@ def _send_through_wormhole(args: argparse.Namespace, sender) -> int:
             "Drop --no-ext (and --token, or give one that starts with a number).",
         )
     options = TunnelOptions(
-        mailbox_url=args.mailbox or os.environ.get(MAILBOX_ENV) or PUBLIC_MAILBOX,
-        relay=args.relay or os.environ.get(RELAY_ENV) or PUBLIC_RELAY,
+        mailbox_url=mailbox_url(args.mailbox),
+        relay=relay_hint(args.relay),
         no_listen=args.no_listen,
     )
     with _sigterm_ends():

@@ -5,7 +5,6 @@ public servers. A self-hosted mailbox and relay are set once in **Wormhole serve
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 
@@ -19,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inlet.core.wormhole.receiver import MAILBOX_ENV, PUBLIC_MAILBOX, PUBLIC_RELAY, RELAY_ENV
+from inlet.core.wormhole.servers import mailbox_url, relay_hint
 
 from .colors import hint_style
 from .widgets import plain_label
@@ -38,9 +37,7 @@ class Servers:
 
 def default_servers() -> Servers:
     """What is used when the preferences say nothing: the environment, else the public ones."""
-    return Servers(
-        os.environ.get(MAILBOX_ENV) or PUBLIC_MAILBOX, os.environ.get(RELAY_ENV) or PUBLIC_RELAY
-    )
+    return Servers(mailbox_url(), relay_hint())
 
 
 def chosen_servers(settings: QSettings) -> Servers:

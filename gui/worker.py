@@ -265,15 +265,12 @@ class ReceiveWorker(QObject):
     def _wormhole_options(self, request: ReceiveRequest) -> object:
         """The wormhole servers the window chose (its preferences, else the environment as for
         the ``wormhole`` command, else the public ones); offers are asked about in the window."""
-        import os
+        from inlet.core.wormhole.receiver import WormholeOptions
+        from inlet.core.wormhole.servers import mailbox_url, relay_hint
 
-        from inlet.core.wormhole import receiver as wormhole
-
-        return wormhole.WormholeOptions(
-            mailbox_url=request.mailbox
-            or os.environ.get(wormhole.MAILBOX_ENV)
-            or wormhole.PUBLIC_MAILBOX,
-            relay=request.relay or os.environ.get(wormhole.RELAY_ENV) or wormhole.PUBLIC_RELAY,
+        return WormholeOptions(
+            mailbox_url=mailbox_url(request.mailbox),
+            relay=relay_hint(request.relay),
             overwrite=request.overwrite_default,
             accept=self._ask_offer,
         )

@@ -8,21 +8,17 @@ stderr for a failure).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..peertext import safe_text
 from ..progress import plural
-from .offer import Offer
-from .receiver import (
-    MAILBOX_ENV,
-    PUBLIC_MAILBOX,
-    PUBLIC_RELAY,
-    RELAY_ENV,
-    WormholeOptions,
-    WormholeReceiver,
-)
+from .servers import MAILBOX_ENV, PUBLIC_MAILBOX, PUBLIC_RELAY, RELAY_ENV, mailbox_url, relay_hint
+
+if TYPE_CHECKING:  # the receiver loads when a wormhole code is received, not with the flags
+    from .offer import Offer
+    from .receiver import WormholeOptions
 
 
 def add_arguments(receive: argparse.ArgumentParser) -> None:
@@ -46,9 +42,11 @@ def add_arguments(receive: argparse.ArgumentParser) -> None:
 
 
 def options_from(args: argparse.Namespace, **more: object) -> WormholeOptions:
+    from .receiver import WormholeOptions
+
     return WormholeOptions(
-        mailbox_url=args.mailbox or os.environ.get(MAILBOX_ENV) or PUBLIC_MAILBOX,
-        relay=args.relay or os.environ.get(RELAY_ENV) or PUBLIC_RELAY,
+        mailbox_url=mailbox_url(args.mailbox),
+        relay=relay_hint(args.relay),
         overwrite=args.overwrite,
         no_listen=args.no_listen,
         **more,
@@ -57,6 +55,7 @@ def options_from(args: argparse.Namespace, **more: object) -> WormholeOptions:
 
 def receive(args: argparse.Namespace, code: str) -> int:
     from ..progress import TerminalProgress
+    from .receiver import WormholeReceiver
 
     dest = Path(args.output).expanduser()
     progress = None if args.json or not sys.stderr.isatty() else TerminalProgress(sys.stderr)

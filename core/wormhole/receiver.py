@@ -38,14 +38,10 @@ from ..store.destination import Destination
 from . import reactor as loop
 from .landing import Landing, TransferStopped
 from .offer import FILE, TEXT, Offer, OfferRefused, parse_offer
+from .servers import PUBLIC_MAILBOX, PUBLIC_RELAY
 
 #: The application id and transit-key purpose of magic-wormhole's file transfer (its CLI's).
 APPID = "lothar.com/wormhole/text-or-file-xfer"
-#: The public servers the ``wormhole`` command uses by default.
-PUBLIC_MAILBOX = "ws://relay.magic-wormhole.io:4000/v1"
-PUBLIC_RELAY = "tcp:transit.magic-wormhole.io:4001"
-#: Environment variables the ``wormhole`` command reads for the same settings.
-MAILBOX_ENV, RELAY_ENV = "WORMHOLE_RELAY_URL", "WORMHOLE_TRANSIT_HELPER"
 #: Bytes held between the connection and the writer before the connection is paused.
 INBOX_BYTES = 8 << 20
 CLOSE_SECONDS = 10

@@ -68,3 +68,23 @@ def test_the_receive_path_imports_only_what_a_plain_receive_needs():
     )
     loaded = {name.split(".")[0] for name in json.loads(done.stdout)}
     assert loaded & {"twisted", "wormhole", "zeroconf", "blosc", "spake2", "PySide6"} == set()
+
+
+@pytest.mark.timeout(60)
+def test_a_socket_receive_from_the_command_line_loads_no_wormhole_module(tmp_path):
+    """``inlet receive HOST:PORT:WORDS`` once loaded the wormhole receiver to build its flags
+    (about 45 ms of every small transfer's start)."""
+    script = (
+        "import json, sys\n"
+        "from inlet.app.main import main\n"
+        f"code = main(['receive', '127.0.0.1:1:ocean-tiger-seven', '-o', {str(tmp_path)!r},"
+        " '--json'])\n"
+        "print(json.dumps([code, sorted(sys.modules)]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=50, check=True
+    )
+    code, modules = json.loads(done.stdout.splitlines()[-1])
+    assert code != 0  # nothing listens at port 1: the receive ran and failed cleanly
+    wormhole = {name for name in modules if name.startswith("inlet.core.wormhole.")}
+    assert wormhole <= {"inlet.core.wormhole.cli", "inlet.core.wormhole.servers"}, wormhole

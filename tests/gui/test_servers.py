@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from inlet.core.wormhole.receiver import MAILBOX_ENV, RELAY_ENV
+from inlet.core.wormhole.servers import MAILBOX_ENV, RELAY_ENV
 from inlet.gui.servers import SETTINGS_MAILBOX, SETTINGS_RELAY, chosen_servers
 
 from .test_e2e import prepare, press_receive
