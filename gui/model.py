@@ -604,7 +604,8 @@ class TransferModel(QAbstractTableModel):
 
     def _swap(self, rowset: RowSet) -> None:
         self._expected = self._expected_files = 0
-        self._dirty.clear()  # the reset repaints every row
+        self._dirty.clear()  # the reset repaints every row and announces the counts
+        self._counts_dirty = False
         self.beginResetModel()
         self._rows, self._index, self.is_message = rowset.rows, rowset.index, rowset.is_message
         self._recount()
