@@ -66,11 +66,13 @@ class BatchDrain(QObject):
         stage: Callable[[UpdateBatch], None],
         publish: Callable[[], None],
         parent: QObject | None = None,
+        clock: Callable[[], float] = time.perf_counter,
     ):
         super().__init__(parent)
         self._stage = stage
         self._publish = publish
-        self._published = 0.0  # perf_counter of the last publish
+        self._clock = clock
+        self._published = -PUBLISH_INTERVAL  # the clock's reading at the last publish
         self._backlog: deque[_Queued] = deque()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -87,14 +89,14 @@ class BatchDrain(QObject):
             self._timer.start()
 
     def _drain(self) -> None:
-        deadline = time.perf_counter() + BUDGET
-        while self._backlog and time.perf_counter() < deadline:
+        deadline = self._clock() + BUDGET
+        while self._backlog and self._clock() < deadline:
             piece = self._backlog[0].next_slice()
             if piece is None:
                 self._backlog.popleft()
             else:
                 self._stage(piece)
-        now = time.perf_counter()
+        now = self._clock()
         if not self._backlog or now - self._published >= PUBLISH_INTERVAL:
             self._published = now
             self._publish()
