@@ -48,7 +48,7 @@ def verdict(
         if asked is not None and total == 1:
             every = f"{next(iter(asked))} was"
         else:
-            every = "The file was" if total == 1 else f"All {total} files were"
+            every = "The file was" if total == 1 else f"All {total:,} files were"
         text = f"{every} received into {folder}."
         return Verdict("Inlet: transfer complete", text, BannerKind.SUCCESS, show_folder=True)
     if cancelled and wormhole:

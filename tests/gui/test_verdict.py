@@ -27,6 +27,7 @@ def say(finished: TransferFinished, **kw):
     ("rows", "asked", "words"),
     [
         (3, None, "All 3 files were received into /home/ann/Downloads."),
+        (20_000, None, "All 20,000 files were received into /home/ann/Downloads."),
         (1, None, "The file was received into /home/ann/Downloads."),
         (3, frozenset({"b.txt"}), "b.txt was received into /home/ann/Downloads."),
     ],
