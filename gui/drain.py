@@ -7,9 +7,9 @@ event loop paint and handle input before it goes on.
 
 Applying and announcing are apart: slices are *staged* into the model, which is published (its
 ``dataChanged``, so a repaint of the visible rows) when the backlog is empty, or at most every
-``PUBLISH_INTERVAL`` while it drains. A repaint per turn made painting the window's largest cost
-while files stream: a slower turn meant more turns per batch, so more repaints, so slower turns
-(`bench/window.py`).
+``PUBLISH_INTERVAL`` while it drains. With a repaint per turn, a slower turn would mean more
+turns per batch, so more repaints, so slower turns (the table repaints only rows in sight:
+`transfer_view._Table.dataChanged`).
 """
 
 from __future__ import annotations
