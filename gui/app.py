@@ -18,9 +18,11 @@ APPLICATION = "Inlet"
 
 
 #: How often a busy Python thread hands the interpreter over (seconds; Python's default is 5 ms).
-#: The GUI thread re-enters Python for every painted cell; while the receiver thread is busy each
-#: re-entry can wait a whole interval, so a shorter one keeps painting smooth during a transfer.
-SWITCH_INTERVAL = 0.001
+#: The GUI thread re-enters Python hundreds of times a repaint (each cell's data, each delegate);
+#: while the receiver thread is busy in Python each re-entry can wait a whole interval. With
+#: 1 ms the repaint after 100,000 rows are listed froze the window 110-112 ms, with 0.2 ms 58-63
+#: ms (`bench/window.py`); a command-line receive has no second thread and keeps the default.
+SWITCH_INTERVAL = 0.0002
 
 
 def tune_interpreter() -> None:
